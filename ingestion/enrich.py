@@ -1,0 +1,104 @@
+"""Validated event -> enriched rows (unit, course, batch, program ids; leaf/optional flags; stable ids).
+
+Pure: the catalog and the batch registry are passed in behind two small protocols, so the same function
+serves the stream, the replay of dead letters and the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, Protocol
+
+from ingestion.events import (
+    AssessmentEvent,
+    BatchEvent,
+    ContentStateEvent,
+    EnrolmentEvent,
+    EventRejected,
+    PlatformEvent,
+    RejectReason,
+)
+from ingestion.hierarchy import CourseHierarchy
+from ingestion.schema import EnrichedRow
+
+# Fixed namespace: ids must be the same on every machine, in the stream and in the Spark backfill.
+EVENT_NAMESPACE = uuid.UUID("6f1c2b1e-3f4a-5d6b-8c7d-9e0f1a2b3c4d")
+
+
+class CatalogLookup(Protocol):
+    def course(self, course_id: str) -> CourseHierarchy | None: ...
+
+
+class BatchLookup(Protocol):
+    def program_id(self, batch_id: str) -> str | None: ...
+
+    def exists(self, batch_id: str) -> bool: ...
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_id_for(data: dict[str, Any]) -> str:
+    """Derived from the whole event's content: `mid` alone is not unique on the platform."""
+    return str(uuid.uuid5(EVENT_NAMESPACE, canonical_json(data)))
+
+
+def row_id_for(event_id: str, index: int) -> str:
+    return str(uuid.uuid5(EVENT_NAMESPACE, f"{event_id}/{index}"))
+
+
+def _require_course(catalog: CatalogLookup, course_id: str) -> CourseHierarchy:
+    course = catalog.course(course_id)
+    if course is None:
+        raise EventRejected(RejectReason.UNKNOWN_COURSE, f"course {course_id!r} is not in the catalog")
+    return course
+
+
+def enrich(event: PlatformEvent, event_id: str, catalog: CatalogLookup, batches: BatchLookup) -> list[EnrichedRow]:
+    """Rows for one valid event, or EventRejected when it refers to what the catalog does not know."""
+    base: dict[str, Any] = {"ets": event.ets, "event_id": event_id, "eid": event.eid, "mid": event.mid}
+    match event:
+        case ContentStateEvent(edata=edata):
+            course = _require_course(catalog, edata.courseId)
+            common = base | {"action": edata.action, "user_id": edata.userId, "batch_id": edata.batchId,
+                             "course_id": edata.courseId, "program_id": batches.program_id(edata.batchId)}
+            if not edata.contents:
+                return [EnrichedRow(row_id=row_id_for(event_id, 0), **common)]
+            rows = []
+            for index, item in enumerate(edata.contents):
+                node = course.nodes.get(item.contentId)
+                rows.append(EnrichedRow(
+                    row_id=row_id_for(event_id, index), content_id=item.contentId, status=item.status,
+                    unit_ids=list(node.ancestor_ids) if node else [],
+                    is_leaf=None if node is None else int(node.is_leaf),
+                    is_optional=None if node is None else int(node.optional),
+                    **common))
+            return rows
+        case AssessmentEvent(edata=edata):
+            course = _require_course(catalog, edata.courseId)
+            node = course.nodes.get(edata.contentId)
+            return [EnrichedRow(
+                row_id=row_id_for(event_id, 0), user_id=edata.userId, batch_id=edata.batchId,
+                course_id=edata.courseId, program_id=batches.program_id(edata.batchId),
+                content_id=edata.contentId, unit_ids=list(node.ancestor_ids) if node else [],
+                is_leaf=None if node is None else int(node.is_leaf),
+                is_optional=None if node is None else int(node.optional),
+                attempt_id=edata.attemptId, score=edata.score, max_score=edata.maxScore, **base)]
+        case BatchEvent(edata=edata):
+            for course_id in edata.courseIds or ():
+                _require_course(catalog, course_id)
+            if edata.action != "create" and not batches.exists(edata.batchId):
+                raise EventRejected(RejectReason.UNKNOWN_BATCH, f"batch {edata.batchId!r} was never created")
+            program_id = edata.programId or batches.program_id(edata.batchId)
+            course_ids = edata.courseIds or [None]
+            return [EnrichedRow(row_id=row_id_for(event_id, index), action=edata.action, user_id=edata.createdBy,
+                                batch_id=edata.batchId, course_id=course_id, program_id=program_id, **base)
+                    for index, course_id in enumerate(course_ids)]
+        case EnrolmentEvent(edata=edata):
+            if not batches.exists(edata.batchId):
+                raise EventRejected(RejectReason.UNKNOWN_BATCH, f"batch {edata.batchId!r} was never created")
+            return [EnrichedRow(row_id=row_id_for(event_id, 0), action=edata.action, user_id=edata.userId,
+                                batch_id=edata.batchId, program_id=batches.program_id(edata.batchId), **base)]
+    raise AssertionError(f"unhandled event type {type(event).__name__}")  # pragma: no cover

@@ -1,0 +1,59 @@
+"""DDL of the embedded analytics store (DuckDB), standing in for the Druid datasource.
+
+`enriched_events` has exactly the columns of ingestion.schema.EnrichedRow plus `__time`, so that the
+analytics SQL written for Druid (`__time`, same column names) runs here unchanged. The other tables are the
+embedded sink's materialisations (Druid computes the same with GROUP BY at query time):
+
+- content_state: max status per (learner, batch, course, content); the progress report reads this.
+- course_activity: first/last activity per (learner, batch, course) over all content-state events.
+- course_leaves / unit_leaves: the *current* hierarchy's non-optional leaves (replaced on republish).
+- pipeline_offsets: next Kafka offset per raw partition, committed in the same transaction as the rows.
+- raw_log: one row per raw message processed (outcome), for `lpa ingest --wait` accounting.
+- deadletters: rejected messages with their original bytes and reason.
+"""
+
+from __future__ import annotations
+
+from ingestion.schema import duckdb_columns
+
+
+def enriched_events_ddl() -> str:
+    cols = ",\n    ".join(f'"{name}" {sql_type}' for name, sql_type in duckdb_columns())
+    return (
+        "CREATE TABLE IF NOT EXISTS enriched_events (\n"
+        f"    {cols},\n"
+        '    "__time" TIMESTAMP NOT NULL,\n'
+        "    PRIMARY KEY (row_id)\n)"
+    )
+
+
+STATE_DDL: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS content_state (
+        user_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL, course_id VARCHAR NOT NULL,
+        content_id VARCHAR NOT NULL, status BIGINT NOT NULL, last_ets BIGINT NOT NULL,
+        PRIMARY KEY (user_id, batch_id, course_id, content_id))""",
+    """CREATE TABLE IF NOT EXISTS course_activity (
+        user_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL, course_id VARCHAR NOT NULL,
+        program_id VARCHAR, first_ets BIGINT NOT NULL, last_ets BIGINT NOT NULL,
+        PRIMARY KEY (user_id, batch_id, course_id))""",
+    """CREATE TABLE IF NOT EXISTS course_leaves (
+        course_id VARCHAR NOT NULL, leaf_id VARCHAR NOT NULL, PRIMARY KEY (course_id, leaf_id))""",
+    """CREATE TABLE IF NOT EXISTS unit_leaves (
+        course_id VARCHAR NOT NULL, unit_id VARCHAR NOT NULL, leaf_id VARCHAR NOT NULL,
+        PRIMARY KEY (course_id, unit_id, leaf_id))""",
+    """CREATE TABLE IF NOT EXISTS pipeline_offsets (
+        topic VARCHAR NOT NULL, partition INTEGER NOT NULL, next_offset BIGINT NOT NULL,
+        PRIMARY KEY (topic, partition))""",
+    """CREATE TABLE IF NOT EXISTS raw_log (
+        topic VARCHAR NOT NULL, partition INTEGER NOT NULL, "offset" BIGINT NOT NULL,
+        outcome VARCHAR NOT NULL, event_id VARCHAR, processed_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (topic, partition, "offset"))""",
+    """CREATE TABLE IF NOT EXISTS deadletters (
+        dl_id VARCHAR PRIMARY KEY, topic VARCHAR NOT NULL, partition INTEGER NOT NULL, "offset" BIGINT NOT NULL,
+        reason VARCHAR NOT NULL, detail VARCHAR NOT NULL, raw BLOB NOT NULL, received_at TIMESTAMP NOT NULL,
+        replayed_at TIMESTAMP)""",
+)
+
+
+def all_ddl() -> tuple[str, ...]:
+    return (enriched_events_ddl(), *STATE_DDL)

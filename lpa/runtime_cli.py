@@ -1,0 +1,1 @@
+"""`lpa up` and `lpa demo` (wired up as the embedded stack grows)."""
