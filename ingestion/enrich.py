@@ -46,7 +46,15 @@ def event_id_for(data: dict[str, Any]) -> str:
 
 
 def row_id_for(event_id: str, index: int) -> str:
+    """Rows that are not a fact of their own (batch, enrolment, an empty `contents`) are keyed by their event."""
     return str(uuid.uuid5(EVENT_NAMESPACE, f"{event_id}/{index}"))
+
+
+def fact_row_id(eid: str, *natural_key: object) -> str:
+    """Content-state and assessment rows are keyed by the fact they state (who, where, what, when), not by the
+    message that carried it: the Spark backfill derives the same id from the platform's tables, so history
+    that overlaps streamed days is not counted twice."""
+    return str(uuid.uuid5(EVENT_NAMESPACE, "|".join([eid, *("" if p is None else str(p) for p in natural_key)])))
 
 
 def _require_course(catalog: CatalogLookup, course_id: str) -> CourseHierarchy:
@@ -67,10 +75,12 @@ def enrich(event: PlatformEvent, event_id: str, catalog: CatalogLookup, batches:
             if not edata.contents:
                 return [EnrichedRow(row_id=row_id_for(event_id, 0), **common)]
             rows = []
-            for index, item in enumerate(edata.contents):
+            for item in edata.contents:
                 node = course.nodes.get(item.contentId)
                 rows.append(EnrichedRow(
-                    row_id=row_id_for(event_id, index), content_id=item.contentId, status=item.status,
+                    row_id=fact_row_id(event.eid, edata.userId, edata.batchId, edata.courseId, item.contentId,
+                                       item.status, event.ets),
+                    content_id=item.contentId, status=item.status,
                     unit_ids=list(node.ancestor_ids) if node else [],
                     is_leaf=None if node is None else int(node.is_leaf),
                     is_optional=None if node is None else int(node.optional),
@@ -80,7 +90,9 @@ def enrich(event: PlatformEvent, event_id: str, catalog: CatalogLookup, batches:
             course = _require_course(catalog, edata.courseId)
             node = course.nodes.get(edata.contentId)
             return [EnrichedRow(
-                row_id=row_id_for(event_id, 0), user_id=edata.userId, batch_id=edata.batchId,
+                row_id=fact_row_id(event.eid, edata.userId, edata.batchId, edata.courseId, edata.contentId,
+                                   edata.attemptId, edata.score, edata.maxScore, event.ets),
+                user_id=edata.userId, batch_id=edata.batchId,
                 course_id=edata.courseId, program_id=batches.program_id(edata.batchId),
                 content_id=edata.contentId, unit_ids=list(node.ancestor_ids) if node else [],
                 is_leaf=None if node is None else int(node.is_leaf),
