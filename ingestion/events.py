@@ -23,7 +23,7 @@ class _Model(BaseModel):
 
 class ContentStatusItem(_Model):
     contentId: NonEmptyStr
-    status: Annotated[Literal[0, 1, 2], Field(strict=True)]
+    status: Annotated[int, Field(strict=True, ge=0, le=2)]
 
 
 class ContentStateEdata(_Model):
