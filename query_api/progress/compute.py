@@ -1,0 +1,119 @@
+"""Contract section 3 as pure functions: aggregated store rows -> the section 6 report (plain dicts).
+
+The store returns, per (learner, batch, course) with activity, the completed current leaves and the
+batch's last activity, and per (learner, batch, course, unit) the completed leaves of the unit. Here:
+- percent = min(100, completed * 100 // leafCount), 0 when leafCount is 0;
+- the best batch of (u, c) has the most completed leaves; ties go to the latest activity, then (for a
+  stable answer) the smallest batch id; unit figures come from that same batch;
+- lastActivity of (u, c) is the latest activity over *all* its batches, not only the chosen one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from ingestion.hierarchy import CourseHierarchy
+from query_api.store.base import CourseProgressRow, ProgressRows, UnitProgressRow
+
+Report = dict[str, Any]
+
+
+class BestBatch(NamedTuple):
+    batch_id: str
+    completed: int
+    batch_last_ets: int  # the chosen batch's own last activity (the tie-breaker)
+    last_ets: int  # the latest activity over every batch of (u, c): the report's lastActivity
+
+
+def percent(completed: int, leaf_count: int) -> int:
+    if leaf_count <= 0:
+        return 0
+    return min(100, completed * 100 // leaf_count)
+
+
+def iso_utc(ets_ms: int | None) -> str | None:
+    """Epoch ms -> "2024-11-25T02:00:00Z" (whole seconds, UTC)."""
+    if ets_ms is None:
+        return None
+    return datetime.fromtimestamp(ets_ms // 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _beats(row: CourseProgressRow, best: BestBatch) -> bool:
+    if row.completed != best.completed:
+        return row.completed > best.completed
+    if row.last_ets != best.batch_last_ets:
+        return row.last_ets > best.batch_last_ets
+    return row.batch_id < best.batch_id
+
+
+def best_batches(rows: Iterable[CourseProgressRow]) -> dict[tuple[str, str], BestBatch]:
+    """(user, course) -> the batch whose figures the report shows, with lastActivity over all batches."""
+    best: dict[tuple[str, str], BestBatch] = {}
+    for row in rows:
+        key = (row.user_id, row.course_id)
+        current = best.get(key)
+        if current is None:
+            best[key] = BestBatch(row.batch_id, row.completed, row.last_ets, row.last_ets)
+            continue
+        last_ets = max(current.last_ets, row.last_ets)
+        if _beats(row, current):
+            best[key] = BestBatch(row.batch_id, row.completed, row.last_ets, last_ets)
+        elif last_ets != current.last_ets:
+            best[key] = current._replace(last_ets=last_ets)
+    return best
+
+
+def unit_completions(rows: Iterable[UnitProgressRow],
+                     best: dict[tuple[str, str], BestBatch]) -> dict[tuple[str, str], dict[str, int]]:
+    """(user, course) -> unit id -> completed leaves, counted in the best batch only (units never pick their
+    own batch)."""
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for row in rows:
+        key = (row.user_id, row.course_id)
+        chosen = best.get(key)
+        if chosen is not None and chosen.batch_id == row.batch_id:
+            out.setdefault(key, {})[row.unit_id] = row.completed
+    return out
+
+
+def course_info(course: CourseHierarchy) -> dict[str, Any]:
+    return {"courseId": course.course_id, "name": course.name, "leafCount": course.leaf_count,
+            "units": [{"unitId": u.unit_id, "name": u.name, "leafCount": u.leaf_count}
+                      for u in course.reported_units]}
+
+
+def build_report(group_id: str, courses: Sequence[CourseHierarchy], user_ids: Iterable[str],
+                 rows: ProgressRows) -> Report:
+    """The section 6 report for these members (sorted by userId here) and courses (kept in the given order).
+
+    Members with no activity in a course get completed 0, percent 0, batchId null, lastActivity null.
+    The returned dicts may share the all-zero unit lists between members: treat the report as read-only.
+    """
+    best = best_batches(rows.courses)
+    units_done = unit_completions(rows.units, best)
+    plan = [(c.course_id, c.leaf_count, tuple((u.unit_id, u.leaf_count) for u in c.reported_units))
+            for c in courses]
+    idle = {cid: {"courseId": cid, "batchId": None, "completed": 0, "leafCount": leaves, "percent": 0,
+                  "lastActivity": None,
+                  "units": [{"unitId": uid, "completed": 0, "leafCount": n, "percent": 0} for uid, n in units]}
+            for cid, leaves, units in plan}
+    members = []
+    for user_id in sorted(set(user_ids)):
+        entries = []
+        for course_id, leaves, units in plan:
+            chosen = best.get((user_id, course_id))
+            if chosen is None:
+                entries.append(idle[course_id])
+                continue
+            done = units_done.get((user_id, course_id), {})
+            entries.append({
+                "courseId": course_id, "batchId": chosen.batch_id, "completed": chosen.completed,
+                "leafCount": leaves, "percent": percent(chosen.completed, leaves),
+                "lastActivity": iso_utc(chosen.last_ets),
+                "units": [{"unitId": uid, "completed": done.get(uid, 0), "leafCount": n,
+                           "percent": percent(done.get(uid, 0), n)} for uid, n in units],
+            })
+        members.append({"userId": user_id, "courses": entries})
+    return {"groupId": group_id, "courses": [course_info(c) for c in courses], "members": members}

@@ -1,0 +1,89 @@
+"""The analytics store interface: the few reads and writes the query API needs from DuckDB or Druid.
+
+Kept deliberately small (progress rows, the current hierarchy's leaves, a health check): engine adapters
+implement it in a handful of methods, and the SQL text they run lives in `queries.py`, shared by all of them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from ingestion.hierarchy import CourseHierarchy
+
+ERROR_CODE = "analytics_unavailable"  # the HTTP 503 error code for every StoreError
+
+
+class StoreError(Exception):
+    """The analytics store could not answer; the API answers `http_status` with error code `api_code`."""
+
+    http_status: int = 503
+    api_code: str = ERROR_CODE
+
+    def details(self) -> dict[str, object]:
+        """What an API client may see about the failure (never the engine's raw message)."""
+        return {"store": "analytics"}
+
+
+class StoreUnavailable(StoreError):
+    """The store is down, closed or unreachable."""
+
+
+class StoreTimeout(StoreError):
+    """The query ran past its time budget and was interrupted."""
+
+    def details(self) -> dict[str, object]:
+        return {"store": "analytics", "timeout": True}
+
+
+class CourseProgressRow(NamedTuple):
+    """One (learner, batch, course) with activity: completed current leaves and the batch's last activity."""
+
+    user_id: str
+    batch_id: str
+    course_id: str
+    completed: int
+    last_ets: int
+
+
+class UnitProgressRow(NamedTuple):
+    """One (learner, batch, course, unit) with at least one completed current leaf of the unit."""
+
+    user_id: str
+    batch_id: str
+    course_id: str
+    unit_id: str
+    completed: int
+
+
+class ProgressRows(NamedTuple):
+    courses: list[CourseProgressRow]
+    units: list[UnitProgressRow]
+
+
+class AnalyticsStore(ABC):
+    """What the progress report reads and the catalog writes. Every call is bounded by a timeout."""
+
+    @abstractmethod
+    def progress_rows(self, user_ids: Sequence[str], course_ids: Sequence[str]) -> ProgressRows:
+        """Aggregated progress of these learners in these courses, one row per batch with activity.
+
+        Raises StoreUnavailable / StoreTimeout, never hangs.
+        """
+
+    @abstractmethod
+    def replace_course_leaves(self, course: CourseHierarchy) -> None:
+        """Make `course`'s current non-optional leaves (course and reported units) the ones progress counts:
+        a republish replaces the previous set atomically."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise StoreUnavailable / StoreTimeout when the store cannot answer a trivial query."""
+
+    def healthy(self) -> bool:
+        try:
+            self.ping()
+        except StoreError:
+            return False
+        return True

@@ -1,0 +1,112 @@
+"""DuckDB adapter of the analytics store (the embedded default).
+
+One read-write connection per process (see ingestion/sinks/duckdb_conn.py); each call takes its own
+`conn.cursor()`, so API threads and the pipeline never share a cursor. A `threading.Timer` interrupts a
+query that runs past the timeout, so a slow or wedged store gives a 503, not a hung request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import duckdb
+
+from ingestion.hierarchy import CourseHierarchy
+from query_api.store import queries
+from query_api.store.base import (
+    AnalyticsStore,
+    CourseProgressRow,
+    ProgressRows,
+    StoreTimeout,
+    StoreUnavailable,
+    UnitProgressRow,
+)
+from query_api.store.queries import Relation
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Writes are engine-specific (Druid gets the leaves from its own ingestion), so they live here, not in queries.
+_DELETE_COURSE_LEAVES = "DELETE FROM course_leaves WHERE course_id = ?"
+_DELETE_UNIT_LEAVES = "DELETE FROM unit_leaves WHERE course_id = ?"
+_INSERT_COURSE_LEAVES = "INSERT INTO course_leaves (course_id, leaf_id) SELECT ?, unnest(?::VARCHAR[])"
+_INSERT_UNIT_LEAVES = "INSERT INTO unit_leaves (course_id, unit_id, leaf_id) SELECT ?, ?, unnest(?::VARCHAR[])"
+
+
+class DuckDBStore(AnalyticsStore):
+    """The embedded adapter: relation names are this engine's tables (an allow-list, not input)."""
+
+    RELATIONS: dict[Relation, str] = {r: r.value for r in Relation}
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, *, timeout_s: float = 5.0) -> None:
+        self._conn = conn
+        self._timeout_s = timeout_s
+
+    def _run(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run `work` on a fresh cursor under the timeout; map engine errors to StoreError."""
+        try:
+            cursor = self._conn.cursor()
+        except duckdb.Error as error:
+            raise StoreUnavailable(f"the analytics store is not open: {error}") from error
+        interrupted = threading.Event()
+
+        def interrupt() -> None:
+            interrupted.set()
+            cursor.interrupt()
+
+        timer = threading.Timer(self._timeout_s, interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            return work(cursor)
+        except duckdb.InterruptException as error:
+            raise StoreTimeout(f"the analytics query ran past {self._timeout_s:g} s") from error
+        except duckdb.Error as error:
+            if interrupted.is_set():
+                raise StoreTimeout(f"the analytics query ran past {self._timeout_s:g} s") from error
+            log.warning("analytics store error: %s", error)
+            raise StoreUnavailable(f"the analytics store failed: {type(error).__name__}") from error
+        finally:
+            timer.cancel()
+            cursor.close()
+
+    def progress_rows(self, user_ids: Sequence[str], course_ids: Sequence[str]) -> ProgressRows:
+        users, courses = list(dict.fromkeys(user_ids)), list(dict.fromkeys(course_ids))
+        if not users or not courses:
+            return ProgressRows(courses=[], units=[])
+        course_sql = queries.course_progress_sql(self.RELATIONS, len(users), len(courses))
+        unit_sql = queries.unit_progress_sql(self.RELATIONS, len(users), len(courses))
+
+        def work(cursor: duckdb.DuckDBPyConnection) -> ProgressRows:
+            course_rows = cursor.execute(course_sql, queries.course_progress_params(users, courses)).fetchall()
+            unit_rows = cursor.execute(unit_sql, queries.unit_progress_params(users, courses)).fetchall()
+            return ProgressRows(courses=[CourseProgressRow._make(r) for r in course_rows],
+                                units=[UnitProgressRow._make(r) for r in unit_rows])
+
+        return self._run(work)
+
+    def replace_course_leaves(self, course: CourseHierarchy) -> None:
+        def work(cursor: duckdb.DuckDBPyConnection) -> None:
+            cursor.execute("BEGIN TRANSACTION")
+            try:
+                cursor.execute(_DELETE_COURSE_LEAVES, [course.course_id])
+                cursor.execute(_DELETE_UNIT_LEAVES, [course.course_id])
+                if course.leaf_ids:
+                    cursor.execute(_INSERT_COURSE_LEAVES, [course.course_id, sorted(course.leaf_ids)])
+                for unit in course.reported_units:
+                    if unit.leaf_ids:
+                        cursor.execute(_INSERT_UNIT_LEAVES, [course.course_id, unit.unit_id, sorted(unit.leaf_ids)])
+                cursor.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):  # keep the original error, not the rollback's
+                    cursor.execute("ROLLBACK")
+                raise
+
+        self._run(work)
+
+    def ping(self) -> None:
+        self._run(lambda cursor: cursor.execute(queries.PING_SQL).fetchall())
