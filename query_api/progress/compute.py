@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ingestion.hierarchy import CourseHierarchy
@@ -33,11 +34,18 @@ def percent(completed: int, leaf_count: int) -> int:
     return min(100, completed * 100 // leaf_count)
 
 
+@lru_cache(maxsize=4096)
+def _utc_day(day: int) -> str:
+    return datetime.fromtimestamp(day * 86_400, tz=UTC).strftime("%Y-%m-%dT")
+
+
 def iso_utc(ets_ms: int | None) -> str | None:
-    """Epoch ms -> "2024-11-25T02:00:00Z" (whole seconds, UTC)."""
+    """Epoch ms -> "2024-11-25T02:00:00Z" (whole seconds, UTC). The date part is cached per day: a report
+    formats one stamp per member and course, and strftime for each costs more than the rest of the row."""
     if ets_ms is None:
         return None
-    return datetime.fromtimestamp(ets_ms // 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    day, second = divmod(ets_ms // 1000, 86_400)
+    return f"{_utc_day(day)}{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"
 
 
 def _beats(row: CourseProgressRow, best: BestBatch) -> bool:
@@ -84,36 +92,45 @@ def course_info(course: CourseHierarchy) -> dict[str, Any]:
                       for u in course.reported_units]}
 
 
+def _unit_entries(unit_id: str, leaf_count: int) -> list[dict[str, Any]]:
+    """Every possible entry of one unit, indexed by completed leaves (0..leafCount): a report of 1,000 members
+    x 20 courses has ~100k unit entries but only a few distinct ones, so they are built once and shared."""
+    return [{"unitId": unit_id, "completed": n, "leafCount": leaf_count, "percent": percent(n, leaf_count)}
+            for n in range(leaf_count + 1)]
+
+
 def build_report(group_id: str, courses: Sequence[CourseHierarchy], user_ids: Iterable[str],
                  rows: ProgressRows) -> Report:
     """The section 6 report for these members (sorted by userId here) and courses (kept in the given order).
 
     Members with no activity in a course get completed 0, percent 0, batchId null, lastActivity null.
-    The returned dicts may share the all-zero unit lists between members: treat the report as read-only.
+    Entries are shared between members where they are equal (all-zero courses, unit entries): treat the
+    report as read-only.
     """
     best = best_batches(rows.courses)
     units_done = unit_completions(rows.units, best)
-    plan = [(c.course_id, c.leaf_count, tuple((u.unit_id, u.leaf_count) for u in c.reported_units))
+    plan = [(c.course_id, c.leaf_count,
+             [(u.unit_id, u.leaf_count, _unit_entries(u.unit_id, u.leaf_count)) for u in c.reported_units])
             for c in courses]
     idle = {cid: {"courseId": cid, "batchId": None, "completed": 0, "leafCount": leaves, "percent": 0,
-                  "lastActivity": None,
-                  "units": [{"unitId": uid, "completed": 0, "leafCount": n, "percent": 0} for uid, n in units]}
+                  "lastActivity": None, "units": [entries[0] for _, _, entries in units]}
             for cid, leaves, units in plan}
+    no_units: dict[str, int] = {}
     members = []
     for user_id in sorted(set(user_ids)):
-        entries = []
+        member_courses = []
         for course_id, leaves, units in plan:
             chosen = best.get((user_id, course_id))
             if chosen is None:
-                entries.append(idle[course_id])
+                member_courses.append(idle[course_id])
                 continue
-            done = units_done.get((user_id, course_id), {})
-            entries.append({
+            done = units_done.get((user_id, course_id), no_units)
+            member_courses.append({
                 "courseId": course_id, "batchId": chosen.batch_id, "completed": chosen.completed,
                 "leafCount": leaves, "percent": percent(chosen.completed, leaves),
                 "lastActivity": iso_utc(chosen.last_ets),
-                "units": [{"unitId": uid, "completed": done.get(uid, 0), "leafCount": n,
-                           "percent": percent(done.get(uid, 0), n)} for uid, n in units],
+                # min(): a completion count above the unit's size (a republish racing the query) caps at 100%
+                "units": [entries[min(done.get(unit_id, 0), n)] for unit_id, n, entries in units],
             })
-        members.append({"userId": user_id, "courses": entries})
+        members.append({"userId": user_id, "courses": member_courses})
     return {"groupId": group_id, "courses": [course_info(c) for c in courses], "members": members}

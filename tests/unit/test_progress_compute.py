@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from ingestion.hierarchy import parse_hierarchy
 from query_api.progress.compute import best_batches, build_report, iso_utc, percent
 from query_api.progress.models import ProgressReport
@@ -117,3 +122,9 @@ def test_courses_keep_the_configured_order_and_optional_units_are_left_out() -> 
     assert [c["courseId"] for c in report["courses"]] == ["z_course", "do_course_1"]
     assert [u["unitId"] for u in report["courses"][1]["units"]] == ["do_unit_1"]
     assert report["members"] == []
+
+
+@given(st.integers(min_value=0, max_value=32503680000000))
+def test_fast_iso_formatting_agrees_with_strftime(ets_ms: int) -> None:
+    expected = datetime.fromtimestamp(ets_ms // 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert iso_utc(ets_ms) == expected
