@@ -143,6 +143,14 @@ def _describe(error: ValidationError) -> str:
 
 def parse_event(raw: bytes, max_bytes: int = 1_000_000) -> PlatformEvent:
     """Bytes of one Kafka message (or one .jsonl line) -> a validated event, or EventRejected."""
+    return validate_event(decode_event(raw, max_bytes))
+
+
+def decode_event(raw: bytes, max_bytes: int = 1_000_000) -> Any:
+    """Bytes -> the decoded JSON value (size, encoding and syntax checks), or EventRejected.
+
+    Separate from validation so that the pipeline derives the event id from the same decoded dict
+    instead of parsing the JSON twice."""
     if len(raw) > max_bytes:
         raise EventRejected(RejectReason.TOO_LARGE, f"{len(raw)} bytes is over the {max_bytes} byte limit")
     try:
@@ -156,7 +164,7 @@ def parse_event(raw: bytes, max_bytes: int = 1_000_000) -> PlatformEvent:
         raise EventRejected(RejectReason.NOT_JSON, f"{error.msg} at {where}") from error
     except RecursionError as error:
         raise EventRejected(RejectReason.NOT_JSON, "JSON nested too deeply") from error
-    return validate_event(data)
+    return data
 
 
 def validate_event(data: object) -> PlatformEvent:

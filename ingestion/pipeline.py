@@ -1,0 +1,294 @@
+"""The event pipeline: lpa.raw -> validate -> enrich -> DuckDB (+ lpa.enriched, lpa.deadletter).
+
+One loop per process (the embedded DuckDB store has one writer). Each poll batch is handled in order:
+
+1. every message is decoded, validated and enriched; a rejected one becomes a dead letter (original bytes,
+   reason, detail). LPA_BATCH / LPA_ENROLMENT events go to `on_metadata_event` right away, in order, so a
+   batch created earlier in the same poll is known to the enrolments after it;
+2. enriched rows (optional) and dead letters are produced to their topics and flushed;
+3. one DuckDB transaction stores the rows, materialisations, outcomes, dead letters and the next offsets;
+4. the same offsets are committed to the Kafka consumer group (only read by `lpa ingest --wait`).
+
+A crash between 2 and 3 re-produces to the topics on restart (at-least-once there: consumers de-duplicate by
+row_id / dl_id, and the progress rules are max() over statuses and ets, so a repeat changes nothing); a crash
+between 3 and 4 is repaired by committing the DuckDB offsets to Kafka at the next start. DuckDB is the source
+of truth for where to resume.
+
+Offsets are stored per *source* `"<topic>@<cluster id>"`: the embedded broker keeps topics in memory and
+gets a new cluster id at every start, so offsets saved against an earlier broker are never applied to a
+fresh log that starts at 0 again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.structs import OffsetAndMetadata
+
+from ingestion.enrich import EVENT_NAMESPACE, BatchLookup, CatalogLookup, enrich, event_id_for
+from ingestion.events import BatchEvent, EnrolmentEvent, EventRejected, PlatformEvent, decode_event, validate_event
+from ingestion.kafka_io import make_consumer, make_producer, topic_partitions
+from ingestion.sinks.duckdb_sink import DeadLetter, DuckDBSink, SinkBatch, SinkResult
+from lpa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MetadataCallback = Callable[[PlatformEvent], None]
+
+# Header names on lpa.deadletter records and on replayed lpa.raw records (documented in docs/events.md).
+H_KIND = "lpa.kind"
+H_DL_ID = "lpa.dl_id"
+H_REASON = "lpa.reason"
+H_DETAIL = "lpa.detail"
+H_SOURCE_TOPIC = "lpa.source_topic"
+H_SOURCE_PARTITION = "lpa.source_partition"
+H_SOURCE_OFFSET = "lpa.source_offset"
+H_LOG_ID = "lpa.log_id"
+H_AT = "lpa.at"
+H_REPLAY_OF = "lpa.replay_of"
+KIND_DEADLETTER = b"deadletter"
+KIND_REPLAYED = b"replayed"
+
+
+class PipelineError(RuntimeError):
+    """The pipeline cannot go on without losing events (e.g. the metadata callback keeps failing)."""
+
+
+def deadletter_id(source: str, partition: int, offset: int) -> str:
+    """Stable per raw message: a redelivery after a crash gives the same id, so it is not doubled."""
+    return str(uuid.uuid5(EVENT_NAMESPACE, f"deadletter/{source}/{partition}/{offset}"))
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    bootstrap: str
+    raw_topic: str = "lpa.raw"
+    enriched_topic: str = "lpa.enriched"
+    deadletter_topic: str = "lpa.deadletter"
+    consumer_group: str = "lpa-pipeline"
+    max_event_bytes: int = 1_000_000
+    publish_enriched: bool = True
+    log_id: str | None = None  # None: the broker's cluster id
+    poll_timeout_ms: int = 200
+    max_poll_records: int = 5000
+    metadata_retries: int = 5
+
+    @classmethod
+    def from_settings(cls, settings: Settings, bootstrap: str, **overrides: object) -> PipelineConfig:
+        return cls(bootstrap=bootstrap, raw_topic=settings.raw_topic, enriched_topic=settings.enriched_topic,
+                   deadletter_topic=settings.deadletter_topic, consumer_group=settings.consumer_group,
+                   max_event_bytes=settings.max_event_bytes, **overrides)  # type: ignore[arg-type]
+
+
+@dataclass
+class PipelineStats:
+    messages: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    deadlettered: int = 0
+    rows: int = 0
+    batches: int = 0
+    last_error: str | None = None
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def add(self, result: SinkResult, batch: SinkBatch) -> None:
+        self.messages += len(batch)
+        self.stored += result.stored
+        self.duplicates += result.duplicates
+        self.deadlettered += result.deadlettered
+        self.rows += result.rows_inserted
+        self.batches += 1
+        for letter in batch.deadletters.values():
+            self.reasons[letter.reason] = self.reasons.get(letter.reason, 0) + 1
+
+
+class Pipeline:
+    """Construct, then `run(stop_event)` in a thread, or `process_available()` / `run_until_idle()` in tests.
+
+    `conn` is the pipeline's own DuckDB connection or cursor (`open_duckdb(path).cursor()`)."""
+
+    def __init__(self, config: PipelineConfig, conn: duckdb.DuckDBPyConnection, catalog: CatalogLookup,
+                 batches: BatchLookup, on_metadata_event: MetadataCallback | None = None) -> None:
+        self.config = config
+        self.sink = DuckDBSink(conn)
+        self.catalog = catalog
+        self.batches = batches
+        self.on_metadata_event = on_metadata_event
+        self.stats = PipelineStats()
+        self.ready = threading.Event()  # set once assigned and positioned: `/readyz` can wait on it
+        self._consumer: KafkaConsumer | None = None
+        self._producer: KafkaProducer | None = None
+        self._partitions: list[TopicPartition] = []
+        self.source = ""
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def start(self) -> Pipeline:
+        if self._consumer is not None:
+            return self
+        cfg = self.config
+        consumer = make_consumer(cfg.bootstrap, group_id=cfg.consumer_group, client_id="lpa-pipeline",
+                                 max_poll_records=cfg.max_poll_records)
+        self._consumer = consumer
+        self._producer = make_producer(cfg.bootstrap, client_id="lpa-pipeline")
+        self._partitions = topic_partitions(consumer, cfg.raw_topic)
+        log_id = cfg.log_id or _cluster_id(consumer) or "kafka"
+        self.source = f"{cfg.raw_topic}@{log_id}"
+        consumer.assign(self._partitions)
+        stored = self.sink.load_offsets(self.source)
+        for tp in self._partitions:
+            if tp.partition in stored:
+                consumer.seek(tp, stored[tp.partition])
+            else:
+                consumer.seek_to_beginning(tp)
+        # Repairs a crash between the DuckDB commit and the Kafka commit (see module docstring).
+        self._commit_kafka({p: o for p, o in stored.items()})
+        self.ready.set()
+        log.info("pipeline started", extra={"source": self.source, "offsets": stored})
+        return self
+
+    def close(self) -> None:
+        self.ready.clear()
+        consumer, producer = self._consumer, self._producer
+        self._consumer = self._producer = None
+        if producer is not None:
+            producer.close(timeout=5)
+        if consumer is not None:
+            consumer.close(autocommit=False)
+
+    def run(self, stop: threading.Event) -> None:
+        """Loop until `stop` is set. Raises (after logging) when it cannot go on without losing events."""
+        try:
+            self.start()
+            while not stop.is_set():
+                self.process_available()
+        except Exception as error:
+            self.stats.last_error = f"{type(error).__name__}: {error}"
+            log.exception("pipeline stopped on an error; restart resumes from the last committed batch")
+            raise
+        finally:
+            self.close()
+
+    def run_until_idle(self, idle_polls: int = 2, timeout_s: float = 60.0) -> PipelineStats:
+        """Process until `idle_polls` consecutive polls return nothing (tests, one-shot runs)."""
+        self.start()
+        deadline = time.monotonic() + timeout_s
+        empty = 0
+        while empty < idle_polls:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"pipeline still busy after {timeout_s}s")
+            empty = 0 if self.process_available() else empty + 1
+        return self.stats
+
+    # -- one poll batch ---------------------------------------------------------------------------------------
+    def process_available(self, timeout_ms: int | None = None) -> int:
+        """Poll once and handle what came, in one transaction. Returns the number of messages handled."""
+        consumer = self.start()._consumer
+        assert consumer is not None
+        polled = consumer.poll(timeout_ms=self.config.poll_timeout_ms if timeout_ms is None else timeout_ms,
+                               max_records=self.config.max_poll_records)
+        if not polled:
+            return 0
+        batch = SinkBatch(source=self.source)
+        for tp in sorted(polled, key=lambda t: t.partition):
+            for record in polled[tp]:
+                self._handle(record, batch)
+        self._publish(batch)
+        result = self.sink.write(batch)
+        self.stats.add(result, batch)
+        self._commit_kafka(batch.next_offsets)
+        return len(batch)
+
+    def _handle(self, record: ConsumerRecord, batch: SinkBatch) -> None:
+        raw: bytes = record.value or b""
+        replay_of = _header(record, H_REPLAY_OF)
+        try:
+            data = decode_event(raw, self.config.max_event_bytes)
+            event = validate_event(data)
+            event_id = event_id_for(data)
+            rows = enrich(event, event_id, self.catalog, self.batches)
+        except EventRejected as rejected:
+            letter = DeadLetter(dl_id=deadletter_id(self.source, record.partition, record.offset),
+                                partition=record.partition, offset=record.offset, reason=str(rejected.reason),
+                                detail=rejected.detail, raw=raw)
+            batch.add_deadletter(letter, replay_of)
+            return
+        if isinstance(event, BatchEvent | EnrolmentEvent) and self.on_metadata_event is not None:
+            self._apply_metadata(event)
+        batch.add_message(record.partition, record.offset, event_id, rows)
+        if replay_of:
+            batch.replayed.append(replay_of)
+
+    def _apply_metadata(self, event: PlatformEvent) -> None:
+        """Retry with backoff, then stop loudly: skipping would lose the event for the metadata store, and
+        the batch is not committed, so a restart hands the same event to the (idempotent) callback again."""
+        assert self.on_metadata_event is not None
+        delay = 0.1
+        for attempt in range(1, self.config.metadata_retries + 1):
+            try:
+                self.on_metadata_event(event)
+                return
+            except Exception as error:
+                if attempt == self.config.metadata_retries:
+                    raise PipelineError(f"metadata store rejected {event.eid} {event.mid} "
+                                        f"{attempt} times: {error}") from error
+                log.warning("metadata callback failed (attempt %s): %s", attempt, error)
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def _publish(self, batch: SinkBatch) -> None:
+        """Before the DuckDB commit: a crash after it must not have lost a topic record (at-least-once)."""
+        producer = self._producer
+        assert producer is not None
+        cfg = self.config
+        sent = False
+        if cfg.publish_enriched and batch.row_owner:
+            columns = batch.columns
+            names = list(columns)
+            for i in range(len(batch.row_owner)):
+                row = {name: columns[name][i] for name in names}
+                producer.send(cfg.enriched_topic, key=str(row["batch_id"]).encode(),
+                              value=json.dumps(row, separators=(",", ":")).encode())
+            sent = True
+        now_ms = str(int(time.time() * 1000)).encode()
+        for letter in batch.deadletters.values():
+            producer.send(cfg.deadletter_topic, key=letter.dl_id.encode(), value=letter.raw, headers=[
+                (H_KIND, KIND_DEADLETTER), (H_DL_ID, letter.dl_id.encode()), (H_REASON, letter.reason.encode()),
+                (H_DETAIL, letter.detail.encode()), (H_SOURCE_TOPIC, cfg.raw_topic.encode()),
+                (H_SOURCE_PARTITION, str(letter.partition).encode()), (H_SOURCE_OFFSET, str(letter.offset).encode()),
+                (H_LOG_ID, self.source.encode()), (H_AT, now_ms)])
+            sent = True
+        if sent:
+            producer.flush()
+
+    def _commit_kafka(self, offsets: dict[int, int]) -> None:
+        consumer = self._consumer
+        if consumer is None or not offsets:
+            return
+        try:
+            consumer.commit({TopicPartition(self.config.raw_topic, p): OffsetAndMetadata(o, "", -1)
+                             for p, o in offsets.items()})
+        except Exception as error:  # only `lpa ingest --wait` reads it; the next batch commits again
+            log.warning("could not commit offsets to Kafka group %s: %s", self.config.consumer_group, error)
+
+
+def _header(record: ConsumerRecord, name: str) -> str | None:
+    for key, value in record.headers or ():
+        if key == name and value is not None:
+            return bytes(value).decode("utf-8", "replace")
+    return None
+
+
+def _cluster_id(consumer: KafkaConsumer) -> str | None:
+    # kafka-python exposes the metadata's cluster id only on its client's cluster object.
+    cluster = getattr(getattr(consumer, "_client", None), "cluster", None)
+    value = getattr(cluster, "cluster_id", None)
+    return str(value) if value else None

@@ -1,0 +1,185 @@
+"""The embedded sink: one DuckDB transaction per poll batch, with the Kafka offsets it accounts for.
+
+Everything a batch of raw messages changes -- new enriched rows, the content_state and course_activity
+materialisations, one raw_log outcome per message, dead letters, replay marks and the next offset per
+partition -- commits together or not at all. A process killed at any moment therefore restarts from the
+offsets of the last committed batch with exactly the rows of the batches before it: nothing lost, nothing
+doubled. Rows also carry content-derived ids (row_id primary key), so even a replay of the same bytes under
+new offsets adds nothing twice.
+
+Bulk writes go through Arrow tables registered on the connection (`INSERT ... SELECT`), ~50x faster than
+executemany here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+import duckdb
+import pyarrow as pa
+
+from ingestion.schema import COLUMNS, EnrichedRow, druid_type
+
+Outcome = Literal["stored", "duplicate", "deadlettered"]
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "timestamp": pa.int64(), "string": pa.string(), "long": pa.int64(), "double": pa.float64(),
+    "multi": pa.list_(pa.string()),
+}
+ROW_SCHEMA = pa.schema([(name, _ARROW_TYPES[druid_type(name)]) for name in COLUMNS])
+_QUOTED = ", ".join(f'"{name}"' for name in COLUMNS)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    dl_id: str
+    partition: int
+    offset: int
+    reason: str
+    detail: str
+    raw: bytes
+
+
+@dataclass
+class SinkBatch:
+    """What one poll batch produced. `row_owner[i]` is the index in `messages` of the message of row i."""
+
+    source: str
+    columns: dict[str, list[object]] = field(default_factory=lambda: {name: [] for name in COLUMNS})
+    row_owner: list[int] = field(default_factory=list)
+    messages: list[tuple[int, int, str | None]] = field(default_factory=list)  # (partition, offset, event_id)
+    deadletters: dict[int, DeadLetter] = field(default_factory=dict)  # message index -> letter
+    replayed: list[str] = field(default_factory=list)  # dl_ids of dead letters replayed by these messages
+    next_offsets: dict[int, int] = field(default_factory=dict)
+
+    def add_message(self, partition: int, offset: int, event_id: str | None, rows: list[EnrichedRow]) -> int:
+        index = len(self.messages)
+        self.messages.append((partition, offset, event_id))
+        columns = self.columns
+        for row in rows:
+            values = row.__dict__  # pydantic v2 keeps field values here; model_dump is ~5x slower
+            for name in COLUMNS:
+                columns[name].append(values[name])
+            self.row_owner.append(index)
+        self.next_offsets[partition] = max(self.next_offsets.get(partition, 0), offset + 1)
+        return index
+
+    def add_deadletter(self, letter: DeadLetter, replay_of: str | None = None) -> None:
+        index = self.add_message(letter.partition, letter.offset, None, [])
+        self.deadletters[index] = letter
+        if replay_of:
+            self.replayed.append(replay_of)
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+
+@dataclass(frozen=True)
+class SinkResult:
+    stored: int
+    duplicates: int
+    deadlettered: int
+    rows_inserted: int
+    outcomes: list[Outcome]
+
+
+class DuckDBSink:
+    """Writes SinkBatches into the analytics store. Owns its cursor: one writer per store."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self.conn = conn
+
+    def load_offsets(self, source: str) -> dict[int, int]:
+        rows = self.conn.execute("SELECT partition, next_offset FROM pipeline_offsets WHERE topic = ?",
+                                 [source]).fetchall()
+        return {int(p): int(o) for p, o in rows}
+
+    def write(self, batch: SinkBatch) -> SinkResult:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        conn = self.conn
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            inserted = self._insert_rows(batch)
+            outcomes = self._outcomes(batch, inserted)
+            self._insert_raw_log(batch, outcomes, now)
+            self._insert_deadletters(batch, now)
+            if batch.replayed:
+                conn.execute("UPDATE deadletters SET replayed_at = ? "
+                             "WHERE replayed_at IS NULL AND list_contains(?, dl_id)",
+                             [now, sorted(set(batch.replayed))])
+            for partition, next_offset in sorted(batch.next_offsets.items()):
+                conn.execute("INSERT INTO pipeline_offsets VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
+                             "next_offset = greatest(pipeline_offsets.next_offset, excluded.next_offset)",
+                             [batch.source, partition, next_offset])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return SinkResult(stored=outcomes.count("stored"), duplicates=outcomes.count("duplicate"),
+                          deadlettered=outcomes.count("deadlettered"), rows_inserted=len(inserted),
+                          outcomes=outcomes)
+
+    def _insert_rows(self, batch: SinkBatch) -> set[str]:
+        if not batch.row_owner:
+            return set()
+        conn = self.conn
+        table = pa.table(batch.columns, schema=ROW_SCHEMA)
+        conn.register("lpa_batch_rows", table)
+        try:
+            # The first occurrence of a row_id within the batch wins (same bytes twice in one poll).
+            inserted = {r[0] for r in conn.execute(
+                f"INSERT INTO enriched_events ({_QUOTED}, \"__time\") "  # noqa: S608 - columns from the model
+                f"SELECT {_QUOTED}, epoch_ms(ets) FROM lpa_batch_rows QUALIFY row_number() OVER "
+                "(PARTITION BY row_id) = 1 ON CONFLICT DO NOTHING RETURNING row_id").fetchall()}
+            # Materialisations are max/min upserts: idempotent, so they may see duplicate rows too.
+            conn.execute(
+                "INSERT INTO content_state SELECT user_id, batch_id, course_id, content_id, max(status), max(ets) "
+                "FROM lpa_batch_rows WHERE eid = 'BE_JOB_REQUEST' AND content_id IS NOT NULL "
+                "GROUP BY user_id, batch_id, course_id, content_id ON CONFLICT DO UPDATE SET "
+                "status = greatest(content_state.status, excluded.status), "
+                "last_ets = greatest(content_state.last_ets, excluded.last_ets)")
+            conn.execute(
+                "INSERT INTO course_activity SELECT user_id, batch_id, course_id, max(program_id), min(ets), max(ets) "
+                "FROM lpa_batch_rows WHERE eid = 'BE_JOB_REQUEST' GROUP BY user_id, batch_id, course_id "
+                "ON CONFLICT DO UPDATE SET program_id = coalesce(excluded.program_id, course_activity.program_id), "
+                "first_ets = least(course_activity.first_ets, excluded.first_ets), "
+                "last_ets = greatest(course_activity.last_ets, excluded.last_ets)")
+        finally:
+            conn.unregister("lpa_batch_rows")
+        return inserted
+
+    @staticmethod
+    def _outcomes(batch: SinkBatch, inserted: set[str]) -> list[Outcome]:
+        outcomes: list[Outcome] = ["duplicate"] * len(batch.messages)
+        for index in batch.deadletters:
+            outcomes[index] = "deadlettered"
+        if inserted:
+            claimed: set[str] = set()
+            for row_id, owner in zip(batch.columns["row_id"], batch.row_owner, strict=True):
+                if row_id in inserted and row_id not in claimed:
+                    claimed.add(row_id)  # type: ignore[arg-type]
+                    outcomes[owner] = "stored"
+        return outcomes
+
+    def _insert_raw_log(self, batch: SinkBatch, outcomes: list[Outcome], now: datetime) -> None:
+        table = pa.table({
+            "topic": pa.array([batch.source] * len(outcomes), pa.string()),
+            "partition": pa.array([m[0] for m in batch.messages], pa.int32()),
+            "offset": pa.array([m[1] for m in batch.messages], pa.int64()),
+            "outcome": pa.array(outcomes, pa.string()),
+            "event_id": pa.array([m[2] for m in batch.messages], pa.string()),
+        })
+        self.conn.register("lpa_batch_log", table)
+        try:
+            self.conn.execute('INSERT INTO raw_log SELECT topic, partition, "offset", outcome, event_id, ? '
+                              "FROM lpa_batch_log ON CONFLICT DO NOTHING", [now])
+        finally:
+            self.conn.unregister("lpa_batch_log")
+
+    def _insert_deadletters(self, batch: SinkBatch, now: datetime) -> None:
+        for letter in batch.deadletters.values():  # few per batch: executemany-free loop is fine
+            self.conn.execute("INSERT INTO deadletters VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL) ON CONFLICT DO NOTHING",
+                              [letter.dl_id, batch.source, letter.partition, letter.offset, letter.reason,
+                               letter.detail, letter.raw, now])
