@@ -1,0 +1,1 @@
+"""One blueprint per resource, registered by the app factory."""

@@ -1,0 +1,114 @@
+"""One flat module of the API's errors and the one handler that turns every failure into the same JSON shape.
+
+Codes are stable (clients branch on them); messages are for humans. A non-member asking about a group gets
+the same 404 as for a group that does not exist, so group ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """Base of every error the API answers on purpose."""
+
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(self, status: int | None = None, code: str | None = None, message: str = "",
+                 details: Any = None) -> None:
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+        if code is not None:
+            self.code = code
+        self.message = message or self.code.replace("_", " ")
+        self.details = details
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class _FixedStatus(ApiError):
+    """A kind of error with a fixed status; callers give the message, details and may refine the code."""
+
+    def __init__(self, message: str = "", details: Any = None, *, code: str | None = None) -> None:
+        super().__init__(None, code, message, details)
+
+
+class Unauthorized(_FixedStatus):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(_FixedStatus):
+    status, code = 403, "forbidden"
+
+
+class NotFound(_FixedStatus):
+    status, code = 404, "not_found"
+
+
+class Conflict(_FixedStatus):
+    status, code = 409, "conflict"
+
+
+class Invalid(_FixedStatus):
+    status, code = 422, "invalid_input"
+
+
+class Unavailable(_FixedStatus):
+    status, code = 503, "unavailable"
+
+
+class GroupSuspended(ApiError):
+    status, code = 409, "group_suspended"
+
+    def __init__(self, group_id: str) -> None:
+        super().__init__(message=f"group {group_id} is suspended: only leaving and reactivation are allowed",
+                         details={"groupId": group_id})
+
+
+class LimitExceeded(ApiError):
+    status, code = 409, "limit_exceeded"
+
+    def __init__(self, limit: str, maximum: int, message: str, **details: Any) -> None:
+        super().__init__(message=message, details={"limit": limit, "max": maximum, **details})
+
+
+def validation_details(error: ValidationError) -> list[dict[str, Any]]:
+    return [{"loc": [str(p) for p in item["loc"]], "msg": item["msg"], "type": item["type"]}
+            for item in error.errors(include_url=False, include_context=False, include_input=False)]
+
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+               422: "invalid_input", 429: "too_many_requests"}
+
+
+def to_response(error: BaseException) -> tuple[Response, int]:
+    """Any exception -> (JSON body, status). Unexpected ones are logged with their traceback, answered 500."""
+    if isinstance(error, ApiError):
+        api = error
+    elif isinstance(error, ValidationError):
+        api = Invalid("the request is invalid", validation_details(error))
+    elif isinstance(error, HTTPException):
+        status = error.code or 500
+        api = ApiError(status, _HTTP_CODES.get(status, "http_error"), error.description or error.name)
+    else:
+        log.error("unexpected error: %s", error, exc_info=error)
+        api = ApiError(500, "internal", "internal error; it has been logged")
+    response = jsonify(api.body())
+    if api.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="lpa"'
+    return response, api.status
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(Exception, to_response)

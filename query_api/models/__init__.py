@@ -1,0 +1,9 @@
+"""Metadata store models. Importing this package registers every table on `Base.metadata` (Alembic uses it)."""
+
+from query_api.models.base import Base, UtcDateTime, utcnow
+from query_api.models.batches import Batch, Enrolment
+from query_api.models.catalog import Counter, Course, CourseFacet
+from query_api.models.groups import Group, GroupActivity, GroupMember, PluginLink
+
+__all__ = ["Base", "Batch", "Counter", "Course", "CourseFacet", "Enrolment", "Group", "GroupActivity",
+           "GroupMember", "PluginLink", "UtcDateTime", "utcnow"]

@@ -1,0 +1,1 @@
+"""Group plugins: registry entries (data) plus optional blueprints (code), found through entry points."""

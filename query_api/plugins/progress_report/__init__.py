@@ -1,0 +1,1 @@
+"""The Progress Report plugin (contracts.md section 6)."""
