@@ -99,6 +99,11 @@ class EmbeddedBroker:
     def start(self, timeout_s: float = 20.0) -> EmbeddedBroker:
         if self.is_running():
             return self
+        with socket.socket() as probe:  # else we would "connect" to whoever holds the port
+            try:
+                probe.bind((self.host, self.port))
+            except OSError as error:
+                raise BrokerError(f"cannot start the broker: {self.bootstrap} is in use ({error})") from error
         url = f"tcp://{self.host}:{self.port}"
         cmd = [str(tansu_binary()), "broker", "--cluster-id", self.cluster_id,
                "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
@@ -132,6 +137,8 @@ class EmbeddedBroker:
                     raise BrokerError(f"Tansu did not listen on {self.bootstrap} within {timeout_s:.0f}s") from None
                 time.sleep(0.05)
         wait_for_kafka(self.bootstrap, max(1.0, deadline - time.monotonic()))
+        if self._process is not None and self._process.poll() is not None:
+            raise BrokerError(f"Tansu exited with code {self._process.returncode} right after starting")
 
     def stop(self, grace_s: float = 5.0) -> None:
         """SIGTERM, then SIGKILL if it has not exited within grace_s."""

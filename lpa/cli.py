@@ -18,6 +18,7 @@ def main() -> None:
 
 def _register() -> None:
     # Imported here so that `lpa --help` lists every area; each module owns its commands.
+    from ingestion import cli as ingestion_cli  # noqa: F401
     from lpa import runtime_cli  # noqa: F401
     from query_api import druid_cli  # noqa: F401
 
