@@ -10,14 +10,19 @@ import pydruid.db
 import pytest
 import sqlalchemy as sa
 
+from ingestion.hierarchy import parse_hierarchy
 from lpa.settings import load_settings
 from query_api.store.factory import analytics_readiness_check
 from tests.druid_double.rows import state_rows
 from tests.druid_double.target import DruidTarget, close_target, open_target
+from tests.fixtures.analyst_examples import EVENTS as DOC_EVENTS
+from tests.fixtures.analyst_examples import examples
+from tests.fixtures.courses import FRACTIONS
 from tests.fixtures.progress_state import StateEvent as E
 
 pytestmark = pytest.mark.integration
 T0 = 1732500000000
+DOC_EXAMPLES = examples()
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +85,24 @@ def test_readyz_reports_the_druid_store(target: DruidTarget, tmp_path) -> None:
         response = app.test_client().get("/readyz")
         assert response.status_code == 503
         assert {c["name"]: c for c in response.get_json()["checks"]}["analytics"]["ok"] is False
+
+
+@pytest.fixture(scope="module")
+def doc_target() -> Iterator[DruidTarget]:
+    """The fixture of docs/analysts.md, indexed the production way (events + a leaves version)."""
+    t = open_target()
+    t.store().replace_course_leaves(parse_hierarchy(FRACTIONS))
+    t.load(state_rows(DOC_EVENTS))
+    yield t
+    close_target(t)
+
+
+@pytest.mark.parametrize("name", sorted(DOC_EXAMPLES))
+def test_analyst_example_through_pydruid(doc_target: DruidTarget, name: str) -> None:
+    sql, expected = DOC_EXAMPLES[name]
+    sql = sql.replace("lpa_course_leaves", doc_target.leaves).replace("lpa_enriched", doc_target.enriched)
+    host, port, scheme = _host_port(doc_target)
+    cursor = pydruid.db.connect(host=host, port=port, path="/druid/v2/sql/", scheme=scheme,
+                                context={"useApproximateCountDistinct": False}).cursor()
+    cursor.execute(sql)
+    assert [list(row) for row in cursor.fetchall()] == expected
