@@ -1,0 +1,1 @@
+"""Druid ingestion specs rendered from ingestion.schema (see render.py and README.md)."""
