@@ -1,0 +1,107 @@
+"""Catalog: PUT hierarchies (republish replaces), facet and text search with pagination (SQLite + PostgreSQL)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ingestion.hierarchy import CourseHierarchy
+from tests.api_fixtures import *  # noqa: F403
+from tests.api_fixtures import Api
+from tests.fixtures.courses import FRACTIONS, simple_course
+
+
+def put(api: Api, doc: dict[str, Any]) -> Any:
+    return api.put(f"/v1/courses/{doc['identifier']}/hierarchy", "ops", operator=True, json=doc)
+
+
+def test_put_stores_reads_back_and_republish_replaces(api: Api) -> None:
+    first = put(api, FRACTIONS)
+    assert first.status_code == 201 and first.json["changed"] is True
+    course = first.json["course"]
+    assert (course["courseId"], course["leafCount"], course["version"]) == ("do_course_1", 2, 1)
+    assert [(u["unitId"], u["optional"]) for u in course["units"]] == [("do_unit_1", False), ("do_unit_2", True)]
+    same = put(api, FRACTIONS)
+    assert same.status_code == 200 and same.json["changed"] is False and same.json["course"]["version"] == 1
+    republished = copy.deepcopy(FRACTIONS)
+    republished["relationalMetadata"] = {}
+    again = put(api, republished)
+    assert again.json["changed"] is True and again.json["course"]["version"] == 2
+    assert again.json["course"]["leafCount"] == 3
+    assert api.get("/v1/courses/do_course_1/hierarchy", "anyone").json == republished
+
+
+def test_platform_read_api_wrapper_is_accepted(api: Api) -> None:
+    response = api.put("/v1/courses/do_course_1/hierarchy", "ops", operator=True,
+                       json={"result": {"content": FRACTIONS}})
+    assert response.status_code == 201
+
+
+def test_only_operators_load_hierarchies(api: Api) -> None:
+    response = api.put("/v1/courses/do_course_1/hierarchy", "u_1", json=FRACTIONS)
+    assert response.status_code == 403 and response.json["error"]["code"] == "operator_required"
+
+
+def test_bad_hierarchies_are_422_naming_the_problem(api: Api) -> None:
+    bad_child = simple_course("c1", {"u": ["l"]})
+    bad_child["children"][0]["children"] = "nope"
+    cases = [({"identifier": "c1", "mimeType": "video/mp4"}, "invalid_hierarchy"),
+             (bad_child, "invalid_hierarchy"),
+             (simple_course("other", {"u": ["l"]}), "id_mismatch"),
+             ([1, 2], "invalid_hierarchy")]
+    for doc, code in cases:
+        response = api.put("/v1/courses/c1/hierarchy", "ops", operator=True, json=doc)
+        assert response.status_code == 422 and response.json["error"]["code"] == code, response.json
+    garbled = api.put("/v1/courses/c1/hierarchy", "ops", operator=True, data="{", content_type="application/json")
+    assert garbled.status_code == 422 and garbled.json["error"]["code"] == "invalid_json"
+
+
+def test_search_by_facets_text_and_pages(api: Api) -> None:
+    put(api, FRACTIONS)
+    put(api, simple_course("do_geo", {"u": ["a"]}, name="Geometry 100%", board="CBSE", medium=["Hindi"],
+                           gradeLevel=["Class 6"], subject=["Mathematics"]))
+    put(api, simple_course("do_sci", {"u": ["a"]}, name="Plants", board="State", medium="English",
+                           gradeLevel=["Class 5"], subject=["Science"]))
+
+    def ids(**params: Any) -> list[str]:
+        response = api.get("/v1/courses", "u_1", query_string=params)
+        assert response.status_code == 200, response.json
+        return [c["courseId"] for c in response.json["courses"]]
+
+    assert ids(board="cbse") == ["do_course_1", "do_geo"]
+    assert ids(medium="English") == ["do_course_1", "do_sci"]
+    assert ids(gradeLevel="Class 5", subject="Science") == ["do_sci"]
+    assert ids(q="fract") == ["do_course_1"]
+    assert ids(q="100%") == ["do_geo"]  # LIKE wildcards are escaped
+    assert ids(q="ry_1") == []  # "_" is not a wildcard (it would match "Geometry 100%")
+    page = api.get("/v1/courses", "u_1", query_string={"limit": 2, "offset": 2}).json
+    assert page["count"] == 3 and [c["courseId"] for c in page["courses"]] == ["do_sci"]
+    for bad in ({"limit": 0}, {"limit": "many"}, {"offset": -1}, {"color": "red"}):
+        assert api.get("/v1/courses", "u_1", query_string=bad).status_code == 422, bad
+    assert api.get("/v1/courses/do_missing", "u_1").json["error"]["code"] == "course_not_found"
+
+
+class RecordingAnalytics:
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[CourseHierarchy] = []
+        self.fail = fail
+
+    def replace_course_leaves(self, course: CourseHierarchy) -> None:
+        if self.fail:
+            raise RuntimeError("store is down")
+        self.calls.append(course)
+
+
+def test_storing_a_hierarchy_refreshes_the_analytics_leaves(make_app: Any, auth: Any) -> None:
+    analytics = RecordingAnalytics()
+    client = make_app(analytics=analytics).test_client()
+    headers = auth("ops", operator=True)
+    client.put("/v1/courses/do_course_1/hierarchy", headers=headers, json=FRACTIONS)
+    client.put("/v1/courses/do_course_1/hierarchy", headers=headers, json=FRACTIONS)  # unchanged: no call
+    assert [c.leaf_ids for c in analytics.calls] == [frozenset({"do_leaf_1", "do_leaf_2"})]
+
+
+def test_an_analytics_failure_is_a_503_not_a_500(make_app: Any, auth: Any) -> None:
+    client = make_app(analytics=RecordingAnalytics(fail=True)).test_client()
+    response = client.put("/v1/courses/do_course_1/hierarchy", headers=auth("ops", operator=True), json=FRACTIONS)
+    assert response.status_code == 503 and response.json["error"]["code"] == "analytics_unavailable"
