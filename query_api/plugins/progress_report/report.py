@@ -1,0 +1,157 @@
+"""The Progress Report use cases, shared by the REST views and the group page: who sees which rows, the
+configured courses, building the report, and changing the course list. Views stay thin around these.
+
+Access (contracts.md section 6): a non-member gets 404 (as for a missing group); admins see every member's
+row; a plain member sees every row only when the config says `membersSeeAll`, else only their own. Rows are
+the group's non-admin members.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+from flask import current_app
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ingestion.hierarchy import CourseHierarchy, parse_hierarchy
+from query_api.errors import ApiError, Conflict, Invalid
+from query_api.models import Course
+from query_api.plugins.progress_report.plugin import PLUGIN_ID
+from query_api.progress.compute import Report, build_report
+from query_api.progress.filters import Status, filter_members
+from query_api.services.access import GroupAccess, group_for_user, group_members, plugin_config
+from query_api.store.base import ERROR_CODE, AnalyticsStore, StoreError
+
+
+class ReportQuery(BaseModel):
+    """`?courseId=&status=&inactiveDays=&format=` of the report endpoint."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    courseId: str | None = Field(default=None, min_length=1, max_length=256)
+    status: Status | None = None
+    inactiveDays: int | None = Field(default=None, ge=0, le=36500)
+    format: Literal["json", "csv"] = "json"
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    access: GroupAccess
+    config: dict[str, Any]
+    course_ids: list[str]
+    visible_user_ids: list[str]
+
+
+def analytics() -> AnalyticsStore:
+    store = current_app.extensions.get("lpa.analytics")
+    if store is None:
+        raise ApiError(503, ERROR_CODE, "no analytics store is configured for this API")
+    return store
+
+
+def store_failure(error: StoreError) -> ApiError:
+    return ApiError(error.http_status, error.api_code,
+                    "the analytics store cannot answer right now; try again shortly", error.details())
+
+
+def context(session: Session, group_id: str, user_id: str) -> ReportContext:
+    access = group_for_user(group_id, user_id, session=session)  # 404 for non-members
+    config = plugin_config(group_id, PLUGIN_ID, session=session)  # 404 plugin_not_linked
+    learners = [m.user_id for m in group_members(group_id, session=session) if m.role != "admin"]
+    if access.is_admin or config.get("membersSeeAll"):
+        visible = learners
+    else:
+        visible = [u for u in learners if u == user_id]
+    return ReportContext(access, config, list(config.get("courseIds") or []), visible)
+
+
+@lru_cache(maxsize=512)
+def _parsed(course_id: str, content_hash: str, hierarchy_json: str) -> CourseHierarchy:
+    """Parsed hierarchies by content hash: immutable, so a per-process memo can never be stale."""
+    return parse_hierarchy(json.loads(hierarchy_json))
+
+
+def hierarchies(session: Session, course_ids: Sequence[str]) -> list[CourseHierarchy]:
+    """The configured courses, current version, in config order; one missing from the catalog is shown
+    with no leaves rather than dropped."""
+    rows = {c.id: c for c in session.scalars(select(Course).where(Course.id.in_(list(course_ids))))} \
+        if course_ids else {}
+    out = []
+    for course_id in course_ids:
+        row = rows.get(course_id)
+        if row is None:
+            out.append(CourseHierarchy(course_id=course_id, name=course_id))
+        else:
+            out.append(_parsed(row.id, row.content_hash, json.dumps(row.hierarchy, sort_keys=True)))
+    return out
+
+
+def report(session: Session, group_id: str, user_id: str, params: ReportQuery,
+           now_ms: int | None = None) -> Report:
+    ctx = context(session, group_id, user_id)
+    course_ids = ctx.course_ids
+    if params.courseId is not None:
+        if params.courseId not in course_ids:
+            raise Invalid(f"course {params.courseId} is not one of the group's report courses",
+                          {"courseId": params.courseId, "courseIds": course_ids}, code="course_not_configured")
+        course_ids = [params.courseId]
+    courses = hierarchies(session, course_ids)
+    store = analytics()
+    try:
+        rows = store.progress_rows(ctx.visible_user_ids, course_ids)
+    except StoreError as error:
+        raise store_failure(error) from error
+    built = build_report(group_id, courses, ctx.visible_user_ids, rows)
+    if params.status is None and params.inactiveDays is None:
+        return built
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    return filter_members(built, status=params.status, inactive_days=params.inactiveDays, now_ms=now_ms)
+
+
+def course_list(session: Session, group_id: str, user_id: str) -> tuple[ReportContext, list[dict[str, Any]]]:
+    ctx = context(session, group_id, user_id)
+    rows = {c.id: c for c in session.scalars(select(Course).where(Course.id.in_(ctx.course_ids)))} \
+        if ctx.course_ids else {}
+    listed = []
+    for course_id in ctx.course_ids:
+        row = rows.get(course_id)
+        listed.append({"courseId": course_id, "name": row.name if row else course_id,
+                       "leafCount": row.leaf_count if row else 0, "board": row.board if row else None,
+                       "medium": list(row.medium) if row else [], "gradeLevel": list(row.grade_level) if row else [],
+                       "subject": list(row.subject) if row else [], "inCatalog": row is not None})
+    return ctx, listed
+
+
+def change_courses(session: Session, group_id: str, user_id: str, *, add: str | None = None,
+                   remove: str | None = None) -> list[str]:
+    """Add or remove one configured course (admins only; the link service validates and stores the config)."""
+    from query_api.services.catalog import require_courses
+    from query_api.services.plugin_links import link_plugin
+
+    group_for_user(group_id, user_id, need_admin=True, session=session)  # 404 / 403 before anything else
+    config = plugin_config(group_id, PLUGIN_ID, session=session)
+    course_ids = list(config.get("courseIds") or [])
+    if add is not None:
+        require_courses(session, [add])  # 422 unknown_course
+        if add in course_ids:
+            return course_ids
+        course_ids.append(add)
+    if remove is not None:
+        if remove not in course_ids:
+            raise Invalid(f"course {remove} is not one of the group's report courses",
+                          {"courseId": remove}, code="course_not_configured")
+        if len(course_ids) == 1:
+            raise Conflict("the report needs at least one course: add another before removing this one",
+                           {"courseId": remove}, code="last_course")
+        course_ids.remove(remove)
+    link_plugin(session, current_app.extensions["lpa.settings"], current_app.extensions["lpa.plugins"], user_id,
+                group_id, PLUGIN_ID, {**config, "courseIds": course_ids})
+    session.commit()
+    return course_ids
