@@ -91,8 +91,9 @@ def with_input(spec: dict[str, Any], path: str) -> dict[str, Any]:
         io_config["inputSource"] = {"type": "s3", "prefixes": [path]}
     else:
         local = Path(path).expanduser().resolve()
-        io_config["inputSource"] = ({"type": "local", "baseDir": str(local), "filter": "*"} if local.is_dir()
-                                    else {"type": "local", "files": [str(local)]})
+        spec_filter = (io_config.get("inputSource") or {}).get("filter")  # e.g. "*.parquet": skip _SUCCESS
+        io_config["inputSource"] = ({"type": "local", "baseDir": str(local), "filter": spec_filter or "*"}
+                                    if local.is_dir() else {"type": "local", "files": [str(local)]})
     suffix = Path(path.rstrip("/")).suffix.lower()
     if suffix == ".parquet":
         io_config["inputFormat"] = {"type": "parquet"}

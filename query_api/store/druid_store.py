@@ -54,7 +54,7 @@ from query_api.store.queries import Relation, RelationMap
 
 log = logging.getLogger(__name__)
 
-ENRICHED_DATASOURCE = "lpa_enriched"
+ENRICHED_DATASOURCE = "lpa_enriched"  # = ingestion.specs.render.DATASOURCE (a test checks)
 LEAVES_DATASOURCE = "lpa_course_leaves"
 SQL_PATH = "/druid/v2/sql"
 TASK_PATH = "/druid/indexer/v1/task"

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from ingestion.schema import TIMESTAMP_COLUMN, druid_dimensions
 from lpa.cli import main
-from query_api.druid_cli import SPECS_DIR, find_spec, load_spec, project, with_input
-from query_api.store.druid_store import DruidStore
+from query_api.druid_cli import find_spec, load_spec, project, with_input
+from query_api.store.druid_store import ENRICHED_DATASOURCE, DruidStore
 from tests.druid_double import DruidDoubleServer
 from tests.druid_double.rows import state_rows
 from tests.fixtures.progress_state import StateEvent as E
@@ -145,7 +145,7 @@ def test_backfill_reads_parquet_and_reports_a_failed_task(druid: DruidDoubleServ
 
 def test_with_input_points_the_spec_at_the_path(tmp_path: Path) -> None:
     local = with_input(_index_spec(), str(tmp_path))["spec"]["ioConfig"]
-    assert local["inputSource"] == {"type": "local", "baseDir": str(tmp_path.resolve()), "filter": "*"}
+    assert local["inputSource"] == {"type": "local", "baseDir": str(tmp_path.resolve()), "filter": "*.json"}
     s3 = with_input(_index_spec(), "s3://bucket/history/part.parquet")["spec"]["ioConfig"]
     assert s3["inputSource"] == {"type": "s3", "prefixes": ["s3://bucket/history/part.parquet"]}
     assert s3["inputFormat"] == {"type": "parquet"}
@@ -156,10 +156,24 @@ def test_project_keeps_only_what_our_spec_states() -> None:
     assert project(running, {"b": {"c": 9}, "l": [{"n": 1}], "new": 1}) == {"b": {"c": 2}, "l": [{"n": 1}]}
 
 
-def test_the_repo_specs_are_found_and_deployable() -> None:
-    """The specs in ingestion/specs (engineer A's) are what the commands submit by default."""
-    if not any(SPECS_DIR.glob("*.json")):
-        pytest.skip("ingestion/specs has no rendered JSON specs yet")
+def test_the_repo_specs_are_what_the_commands_deploy(druid: DruidDoubleServer, tmp_path: Path) -> None:
+    """The specs in ingestion/specs (rendered from ingestion.schema) are the defaults; the adapter reads the
+    datasource they create; the repo's supervisor spec applies once, then is unchanged."""
+    render = pytest.importorskip("ingestion.specs.render")
     supervisor, index = load_spec(find_spec("kafka", None)), load_spec(find_spec("index_parallel", None))
     assert supervisor["spec"]["dataSchema"]["dataSource"] == index["spec"]["dataSchema"]["dataSource"]
-    assert with_input(index, "/tmp/x.json")["spec"]["ioConfig"]["inputSource"]["type"] == "local"
+    assert render.DATASOURCE == ENRICHED_DATASOURCE == supervisor["spec"]["dataSchema"]["dataSource"]
+
+    assert _run("apply-specs", "--url", druid.url)[1].rstrip().endswith("created")
+    assert _run("apply-specs", "--url", druid.url)[1].strip() == f"supervisor {ENRICHED_DATASOURCE}: unchanged"
+
+    rows = state_rows([E("u1", "b1", "c1", T0, {"x": 2})])
+    jsonl = tmp_path / "rows.jsonl"
+    jsonl.write_text(rows[0].model_dump_json() + "\n")
+    history = tmp_path / "history"
+    history.mkdir()
+    (history / "_SUCCESS").write_text("")
+    duckdb.sql(f"COPY (SELECT * FROM read_json_auto('{jsonl}')) TO '{history / 'part-0.parquet'}' (FORMAT parquet)")
+    code, out = _run("backfill", "--url", druid.url, "--path", str(history))
+    assert code == 0, out
+    assert DruidStore(druid.url).run_sql(f"SELECT COUNT(*) FROM {ENRICHED_DATASOURCE}").rows == [[1]]
