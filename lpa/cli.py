@@ -18,9 +18,11 @@ def main() -> None:
 
 def _register() -> None:
     # Imported here so that `lpa --help` lists every area; each module owns its commands.
+    from dashboards import cli as dashboards_cli  # noqa: F401
     from ingestion import cli as ingestion_cli  # noqa: F401
     from lpa import runtime_cli  # noqa: F401
     from query_api import druid_cli  # noqa: F401
+    from rollup_jobs import cli as backfill_cli  # noqa: F401
 
 
 _register()
