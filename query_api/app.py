@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, *, analytics: object | None = N
     READINESS_CHECKS (callables returning (name, ok, detail)).
     """
     settings = settings or load_settings()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # the web page blueprint brings its own static folder
     app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=16 * 1024 * 1024, READINESS_CHECKS=[],
                       EXTRA_BLUEPRINTS=[], AUTO_MIGRATE=settings.metadata_url.startswith("sqlite"))
     app.config.update(test_config or {})

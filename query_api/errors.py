@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from pydantic import ValidationError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,10 @@ def to_response(error: BaseException) -> tuple[Response, int]:
         api = error
     elif isinstance(error, ValidationError):
         api = Invalid("the request is invalid", validation_details(error))
+    elif isinstance(error, DataError):
+        # The database refused a value (too long, NUL byte, out of range): the input's fault, not ours.
+        log.warning("database refused a value: %s", error.orig)
+        api = Invalid("a value in the request cannot be stored (too long or invalid characters)", code="invalid_value")
     elif isinstance(error, HTTPException):
         status = error.code or 500
         api = ApiError(status, _HTTP_CODES.get(status, "http_error"), error.description or error.name)
@@ -110,5 +115,12 @@ def to_response(error: BaseException) -> tuple[Response, int]:
     return response, api.status
 
 
+def _refuse_nul() -> None:
+    """NUL bytes in the path or query string are never valid ids; PostgreSQL could not even compare them."""
+    if "\x00" in request.path or any("\x00" in k + v for k, v in request.args.items(multi=True)):
+        raise Invalid("the URL contains a NUL byte", code="invalid_value")
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, to_response)
+    app.before_request(_refuse_nul)

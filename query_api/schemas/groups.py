@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from query_api.schemas.common import Id, Name, RequestModel, ResponseModel
+from query_api.schemas.common import Id, LongText, Name, RequestModel, ResponseModel
 
 Role = Literal["admin", "member"]
 MembershipType = Literal["invite_only", "moderated"]
@@ -26,7 +26,7 @@ class ActivityIn(RequestModel):
 
 class GroupCreate(RequestModel):
     name: Name
-    description: str | None = Field(default=None, max_length=2000)
+    description: LongText | None = None
     membershipType: MembershipType = "invite_only"
     members: list[MemberIn] = Field(default_factory=list, max_length=1000)
     activities: list[ActivityIn] = Field(default_factory=list, max_length=200)
@@ -42,7 +42,7 @@ class GroupCreate(RequestModel):
 
 class GroupUpdate(RequestModel):
     name: Name | None = None
-    description: str | None = Field(default=None, max_length=2000)
+    description: LongText | None = None
     membershipType: MembershipType | None = None
     status: GroupStatus | None = Field(default=None, description="suspended / active by admins; inactive deletes")
 
