@@ -35,6 +35,8 @@ def make_consumer(bootstrap: str, *, group_id: str | None = None, client_id: str
         auto_offset_reset="earliest", max_poll_records=max_poll_records,
         fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=16 * 1024 * 1024,
         fetch_min_bytes=1, fetch_max_wait_ms=100, receive_buffer_bytes=4 * 1024 * 1024,
+        # A fetch answer is one network frame: allow it to be as large as the fetch we ask for (default 1 MB).
+        receive_message_max_bytes=64 * 1024 * 1024 + 1024 * 1024,
         request_timeout_ms=30000, api_version_auto_timeout_ms=5000,
     )
 
