@@ -65,8 +65,7 @@ def login_submit() -> BaseResponse | tuple[str, int]:
     except ApiError as error:
         return render_template("web/login.html", next=target, error=error.message), 401
     response = redirect(target)
-    response.set_cookie(web_session.COOKIE, token, httponly=True, samesite="Strict", secure=request.is_secure,
-                        max_age=web_session.settings().token_ttl_s)
+    _set_session(response, token)
     return response
 
 
@@ -90,8 +89,28 @@ def _report_params() -> use.ReportQuery:
     return use.ReportQuery.model_validate(args)
 
 
+def _login_link(token: str) -> BaseResponse:
+    """`?token=` on a page (the link `lpa demo` prints): verify it, keep it in the cookie, and redirect to the
+    same page without it, so the token does not stay in the address bar or reach a Referer."""
+    try:
+        decode_token(web_session.settings(), token)
+    except ApiError as error:
+        return make_response(render_template("web/login.html", next=request.path, error=error.message), 401)
+    args = {k: v for k, v in request.args.items() if k != "token"}
+    response = redirect(request.path + (f"?{urlencode(args)}" if args else ""))
+    _set_session(response, token)
+    return response
+
+
+def _set_session(response: BaseResponse, token: str) -> None:
+    response.set_cookie(web_session.COOKIE, token, httponly=True, samesite="Strict", secure=request.is_secure,
+                        max_age=web_session.settings().token_ttl_s)
+
+
 @blueprint.get("/groups/<group_id>")
 def group_page(group_id: str) -> BaseResponse | tuple[str, int]:
+    if request.args.get("token"):
+        return _login_link(request.args["token"])
     caller = web_session.caller_from_cookie()
     if caller is None:
         return _login_redirect()

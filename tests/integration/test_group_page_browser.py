@@ -98,6 +98,14 @@ def test_page_asks_for_a_login_and_rejects_a_bad_token(site: Site) -> None:
     assert "HttpOnly" in offsite.headers["Set-Cookie"] and "SameSite=Strict" in offsite.headers["Set-Cookie"]
 
 
+def test_a_login_link_sets_the_session_and_drops_the_token_from_the_address(site: Site) -> None:
+    response = site.client.get(f"/groups/{site.group}?token={site.token('mentor')}&status=completed")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/groups/{site.group}?status=completed"
+    assert site.client.get(response.headers["Location"]).status_code == 200
+    assert site.client.get(f"/groups/{site.group}?token=forged").status_code == 401
+
+
 def test_non_member_gets_404_and_a_learner_sees_only_their_row(site: Site) -> None:
     site.login("stranger")
     assert site.client.get(f"/groups/{site.group}").status_code == 404
