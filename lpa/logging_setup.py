@@ -31,4 +31,5 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    logging.getLogger("kafka").setLevel(logging.WARNING)
+    # kafka-python warns about routine things (e.g. a consumer without group); errors still show.
+    logging.getLogger("kafka").setLevel(logging.ERROR)
