@@ -21,6 +21,7 @@ def _register() -> None:
     from dashboards import cli as dashboards_cli  # noqa: F401
     from ingestion import cli as ingestion_cli  # noqa: F401
     from lpa import runtime_cli  # noqa: F401
+    from query_api import cli as query_api_cli  # noqa: F401
     from query_api import druid_cli  # noqa: F401
     from rollup_jobs import cli as backfill_cli  # noqa: F401
 
