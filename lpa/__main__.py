@@ -1,0 +1,3 @@
+from lpa.cli import main
+
+main()
