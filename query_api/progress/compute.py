@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ingestion.hierarchy import CourseHierarchy
-from query_api.store.base import CourseProgressRow, ProgressRows, UnitProgressRow
+from query_api.store.base import CourseRow, ProgressRows, UnitRow
 
 Report = dict[str, Any]
 
@@ -48,41 +48,38 @@ def iso_utc(ets_ms: int | None) -> str | None:
     return f"{_utc_day(day)}{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"
 
 
-def _beats(row: CourseProgressRow, best: BestBatch) -> bool:
-    if row.completed != best.completed:
-        return row.completed > best.completed
-    if row.last_ets != best.batch_last_ets:
-        return row.last_ets > best.batch_last_ets
-    return row.batch_id < best.batch_id
-
-
-def best_batches(rows: Iterable[CourseProgressRow]) -> dict[tuple[str, str], BestBatch]:
-    """(user, course) -> the batch whose figures the report shows, with lastActivity over all batches."""
+def best_batches(rows: Iterable[CourseRow]) -> dict[tuple[str, str], BestBatch]:
+    """(user, course) -> the batch whose figures the report shows, with lastActivity over all batches.
+    Rows are (user, batch, course, completed, batch last ets), see CourseProgressRow."""
     best: dict[tuple[str, str], BestBatch] = {}
-    for row in rows:
-        key = (row.user_id, row.course_id)
+    for user_id, batch_id, course_id, completed, last_ets in rows:
+        key = (user_id, course_id)
         current = best.get(key)
         if current is None:
-            best[key] = BestBatch(row.batch_id, row.completed, row.last_ets, row.last_ets)
+            best[key] = BestBatch(batch_id, completed, last_ets, last_ets)
             continue
-        last_ets = max(current.last_ets, row.last_ets)
-        if _beats(row, current):
-            best[key] = BestBatch(row.batch_id, row.completed, row.last_ets, last_ets)
-        elif last_ets != current.last_ets:
+        if (completed, last_ets) > (current.completed, current.batch_last_ets) or (
+                (completed, last_ets) == (current.completed, current.batch_last_ets) and batch_id < current.batch_id):
+            best[key] = BestBatch(batch_id, completed, last_ets, max(current.last_ets, last_ets))
+        elif last_ets > current.last_ets:
             best[key] = current._replace(last_ets=last_ets)
     return best
 
 
-def unit_completions(rows: Iterable[UnitProgressRow],
+def unit_completions(rows: Iterable[UnitRow],
                      best: dict[tuple[str, str], BestBatch]) -> dict[tuple[str, str], dict[str, int]]:
     """(user, course) -> unit id -> completed leaves, counted in the best batch only (units never pick their
-    own batch)."""
+    own batch). Rows are (user, batch, course, unit, completed), see UnitProgressRow."""
     out: dict[tuple[str, str], dict[str, int]] = {}
-    for row in rows:
-        key = (row.user_id, row.course_id)
+    for user_id, batch_id, course_id, unit_id, completed in rows:
+        key = (user_id, course_id)
         chosen = best.get(key)
-        if chosen is not None and chosen.batch_id == row.batch_id:
-            out.setdefault(key, {})[row.unit_id] = row.completed
+        if chosen is not None and chosen.batch_id == batch_id:
+            done = out.get(key)
+            if done is None:
+                out[key] = {unit_id: completed}
+            else:
+                done[unit_id] = completed
     return out
 
 

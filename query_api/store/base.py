@@ -57,9 +57,15 @@ class UnitProgressRow(NamedTuple):
     completed: int
 
 
+# Rows travel as plain tuples in the field order of the NamedTuples above: an adapter may hand over its
+# driver's tuples as they are (a full report reads ~100k of them; wrapping each costs more than the query).
+CourseRow = tuple[str, str, str, int, int]  # CourseProgressRow order: user, batch, course, completed, last_ets
+UnitRow = tuple[str, str, str, str, int]  # UnitProgressRow order: user, batch, course, unit, completed
+
+
 class ProgressRows(NamedTuple):
-    courses: list[CourseProgressRow]
-    units: list[UnitProgressRow]
+    courses: Sequence[CourseRow]
+    units: Sequence[UnitRow]
 
 
 class AnalyticsStore(ABC):

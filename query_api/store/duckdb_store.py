@@ -17,14 +17,7 @@ import duckdb
 
 from ingestion.hierarchy import CourseHierarchy
 from query_api.store import queries
-from query_api.store.base import (
-    AnalyticsStore,
-    CourseProgressRow,
-    ProgressRows,
-    StoreTimeout,
-    StoreUnavailable,
-    UnitProgressRow,
-)
+from query_api.store.base import AnalyticsStore, ProgressRows, StoreTimeout, StoreUnavailable
 from query_api.store.queries import Relation
 
 log = logging.getLogger(__name__)
@@ -84,8 +77,8 @@ class DuckDBStore(AnalyticsStore):
         def work(cursor: duckdb.DuckDBPyConnection) -> ProgressRows:
             course_rows = cursor.execute(course_sql, queries.course_progress_params(users, courses)).fetchall()
             unit_rows = cursor.execute(unit_sql, queries.unit_progress_params(users, courses)).fetchall()
-            return ProgressRows(courses=[CourseProgressRow._make(r) for r in course_rows],
-                                units=[UnitProgressRow._make(r) for r in unit_rows])
+            # DuckDB's tuples already have the CourseRow / UnitRow shapes (column order of the queries)
+            return ProgressRows(courses=course_rows, units=unit_rows)
 
         return self._run(work)
 

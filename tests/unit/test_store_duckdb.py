@@ -12,7 +12,7 @@ import pytest
 from ingestion.hierarchy import parse_hierarchy
 from ingestion.sinks.duckdb_conn import open_duckdb
 from query_api.progress.compute import build_report
-from query_api.store.base import StoreTimeout, StoreUnavailable
+from query_api.store.base import CourseProgressRow, StoreTimeout, StoreUnavailable, UnitProgressRow
 from query_api.store.duckdb_store import DuckDBStore
 from query_api.store.queries import Relation, course_progress_sql, placeholders
 from tests.fixtures.courses import COLLECTION, FRACTIONS, simple_course
@@ -145,8 +145,9 @@ def test_only_the_asked_learners_and_courses_are_read(store: DuckDBStore, conn: 
         store.replace_course_leaves(parse_hierarchy(simple_course(cid, {"u": ["a"]})))
     apply_events(conn, [E(user, "b", cid, T0, {"a": 2}) for user in ("u1", "u2", "u'); --") for cid in ("c1", "c2")])
     rows = store.progress_rows(["u1", "u'); --"], ["c2"])
-    assert sorted((r.user_id, r.course_id) for r in rows.courses) == [("u'); --", "c2"), ("u1", "c2")]
-    assert all(r.course_id == "c2" for r in rows.units)
+    assert sorted((CourseProgressRow(*r).user_id, r[2]) for r in rows.courses) == [("u'); --", "c2"), ("u1", "c2")]
+    assert all(UnitProgressRow(*r).course_id == "c2" for r in rows.units)
+    assert rows.units and rows.courses
     assert store.progress_rows([], ["c1"]).courses == []
 
 
