@@ -8,11 +8,9 @@ the group's non-admin members.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal
 
 from flask import current_app
@@ -72,10 +70,19 @@ def context(session: Session, group_id: str, user_id: str) -> ReportContext:
     return ReportContext(access, config, list(config.get("courseIds") or []), visible)
 
 
-@lru_cache(maxsize=512)
-def _parsed(course_id: str, content_hash: str, hierarchy_json: str) -> CourseHierarchy:
-    """Parsed hierarchies by content hash: immutable, so a per-process memo can never be stale."""
-    return parse_hierarchy(json.loads(hierarchy_json))
+_PARSED: dict[tuple[str, str], CourseHierarchy] = {}
+_PARSED_MAX = 512
+
+
+def _parsed(row: Course) -> CourseHierarchy:
+    """Parsed hierarchies by (course, content hash): immutable, so this per-process memo is never stale."""
+    key = (row.id, row.content_hash)
+    hit = _PARSED.get(key)
+    if hit is None:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        hit = _PARSED[key] = parse_hierarchy(row.hierarchy)
+    return hit
 
 
 def hierarchies(session: Session, course_ids: Sequence[str]) -> list[CourseHierarchy]:
@@ -83,14 +90,7 @@ def hierarchies(session: Session, course_ids: Sequence[str]) -> list[CourseHiera
     with no leaves rather than dropped."""
     rows = {c.id: c for c in session.scalars(select(Course).where(Course.id.in_(list(course_ids))))} \
         if course_ids else {}
-    out = []
-    for course_id in course_ids:
-        row = rows.get(course_id)
-        if row is None:
-            out.append(CourseHierarchy(course_id=course_id, name=course_id))
-        else:
-            out.append(_parsed(row.id, row.content_hash, json.dumps(row.hierarchy, sort_keys=True)))
-    return out
+    return [_parsed(rows[cid]) if cid in rows else CourseHierarchy(course_id=cid, name=cid) for cid in course_ids]
 
 
 def report(session: Session, group_id: str, user_id: str, params: ReportQuery,
