@@ -71,7 +71,8 @@ def make_snapshot(source: Path, out: Path, courses: list[CourseHierarchy]) -> di
         readable, mode = _open_source(Path(source).resolve(), Path(scratch))
         conn = duckdb.connect(str(out))
         try:
-            conn.execute("ATTACH ? AS src (READ_ONLY)", [str(readable)])
+            literal = str(readable).replace("'", "''")  # ATTACH takes no parameters: quote the path
+            conn.execute(f"ATTACH '{literal}' AS src (READ_ONLY)")
             present = {row[0] for row in conn.execute(
                 "SELECT table_name FROM duckdb_tables() WHERE database_name = 'src'").fetchall()}
             if "enriched_events" not in present:
