@@ -87,6 +87,9 @@ def read_table(spark: SparkSession, root: str, table: Table) -> TableInput | Non
         _check_columns(table, path, frame.columns)
     else:
         # The header names the columns (any order); every value is read as text and parsed strictly later.
+        # With CSV column pruning on, a line with too many fields is only flagged when every column is read,
+        # so a malformed line could pass as good in one action and be rejected in another: turn it off.
+        spark.conf.set("spark.sql.csv.parser.columnPruning.enabled", "false")
         header = spark.read.option("header", True).option("inferSchema", False).csv(path).columns
         _check_columns(table, path, header)
         schema = T.StructType([T.StructField(c, T.StringType()) for c in header]

@@ -7,14 +7,11 @@ test jobs quick on two cores.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
 
 from rollup_jobs.session import build_session
-
-BACKFILL_FIXTURES = Path(__file__).parent / "fixtures" / "backfill"
 
 
 @pytest.fixture(scope="session")
