@@ -24,6 +24,7 @@ from ingestion.hierarchy import CourseHierarchy, parse_hierarchy
 from ingestion.schema import COLUMNS
 from ingestion.sinks.duckdb_conn import open_duckdb
 
+# rollup_jobs/load.py's table plus the `__time` column a served snapshot has (dashboards/snapshot.py).
 DAILY_PROGRESS_DDL = """CREATE TABLE IF NOT EXISTS daily_progress (
     day DATE NOT NULL, day_ms BIGINT NOT NULL, user_id VARCHAR NOT NULL, course_id VARCHAR NOT NULL,
     level VARCHAR NOT NULL, unit_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL, completed BIGINT NOT NULL,

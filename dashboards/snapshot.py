@@ -61,6 +61,11 @@ def _open_source(source: Path, scratch: Path, attempts: int = 3) -> tuple[Path, 
                         f"(last: {last}); stop the stack or pass --snapshot FILE") from last
 
 
+def _has_column(conn: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    return conn.execute("SELECT COUNT(*) FROM duckdb_columns() WHERE database_name = current_database() "
+                        "AND table_name = ? AND column_name = ?", [table, column]).fetchone() != (0,)
+
+
 def make_snapshot(source: Path, out: Path, courses: list[CourseHierarchy]) -> dict[str, object]:
     """Write `out` (replacing it) from `source` and the catalog; returns what was copied, for the CLI."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +86,11 @@ def make_snapshot(source: Path, out: Path, courses: list[CourseHierarchy]) -> di
             for table in COPIED_TABLES:
                 if table in present:
                     conn.execute(f"CREATE TABLE {table} AS SELECT * FROM src.{table}")
+                    if table == "daily_progress" and not _has_column(conn, table, "__time"):
+                        # rollup_jobs/load.py stores day_ms; Druid names the row time __time: add it, so
+                        # the dataset SQL reads the same on both
+                        conn.execute('ALTER TABLE daily_progress ADD COLUMN "__time" TIMESTAMP')
+                        conn.execute('UPDATE daily_progress SET "__time" = epoch_ms(day_ms)')
                 elif table == "daily_progress":  # no rollups yet: the trend dashboard is empty, not broken
                     conn.execute(DAILY_PROGRESS_DDL)
                 counts[table] = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # type: ignore[index]

@@ -55,3 +55,16 @@ def test_catalog_is_read_from_the_metadata_store(tmp_path: Path) -> None:
         conn.execute(text("INSERT INTO courses VALUES (:id, :h)"), {"id": "do_course_1", "h": json.dumps(FRACTIONS)})
     engine.dispose()
     assert [c.name for c in load_catalog(url)] == ["Fractions"]
+
+
+def test_snapshot_gives_the_rollups_of_rollup_jobs_a_time_column(tmp_path: Path) -> None:
+    source = tmp_path / "analytics.duckdb"
+    conn = duckdb.connect(str(source))
+    conn.execute('CREATE TABLE enriched_events (row_id VARCHAR, "__time" TIMESTAMP)')
+    conn.execute("CREATE TABLE daily_progress (day DATE, day_ms BIGINT, valid_to DATE)")  # as rollup_jobs/load.py
+    conn.execute("INSERT INTO daily_progress VALUES ('2025-01-02', 1735776000000, NULL)")
+    conn.close()
+    make_snapshot(source, tmp_path / "served.duckdb", [])
+    served = duckdb.connect(str(tmp_path / "served.duckdb"), read_only=True)
+    assert str(served.execute('SELECT "__time" FROM daily_progress').fetchone()[0]) == "2025-01-02 00:00:00"
+    served.close()
