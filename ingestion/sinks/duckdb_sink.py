@@ -179,7 +179,20 @@ class DuckDBSink:
             self.conn.unregister("lpa_batch_log")
 
     def _insert_deadletters(self, batch: SinkBatch, now: datetime) -> None:
-        for letter in batch.deadletters.values():  # few per batch: executemany-free loop is fine
-            self.conn.execute("INSERT INTO deadletters VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL) ON CONFLICT DO NOTHING",
-                              [letter.dl_id, batch.source, letter.partition, letter.offset, letter.reason,
-                               letter.detail, letter.raw, now])
+        if not batch.deadletters:
+            return
+        letters = list(batch.deadletters.values())
+        table = pa.table({
+            "dl_id": pa.array([x.dl_id for x in letters], pa.string()),
+            "partition": pa.array([x.partition for x in letters], pa.int32()),
+            "offset": pa.array([x.offset for x in letters], pa.int64()),
+            "reason": pa.array([x.reason for x in letters], pa.string()),
+            "detail": pa.array([x.detail for x in letters], pa.string()),
+            "raw": pa.array([x.raw for x in letters], pa.binary()),
+        })
+        self.conn.register("lpa_batch_letters", table)
+        try:
+            self.conn.execute('INSERT INTO deadletters SELECT dl_id, ?, partition, "offset", reason, detail, raw, ?, '
+                              "NULL FROM lpa_batch_letters ON CONFLICT DO NOTHING", [batch.source, now])
+        finally:
+            self.conn.unregister("lpa_batch_letters")
