@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ingestion.hierarchy import CourseHierarchy
+from query_api.store.plugin_queries import BestAttemptRow, CourseCompletionRow
 
 ERROR_CODE = "analytics_unavailable"  # the HTTP 503 error code for every StoreError
 
@@ -93,3 +94,20 @@ class AnalyticsStore(ABC):
         except StoreError:
             return False
         return True
+
+    # -- group plugins (SQL and shared implementation in query_api/store/plugin_queries.py) ----------------------
+    # Not abstract: an adapter without them answers the plugins' requests with a 503, never a crash.
+    def best_attempts(self, user_ids: Sequence[str], content_ids: Sequence[str] | None = None,
+                      course_ids: Sequence[str] | None = None,
+                      batch_ids: Sequence[str] | None = None) -> list[BestAttemptRow]:
+        """Each learner's best attempt (highest score; ties: the latest) per (course, content), with the number
+        of distinct attempts; None for a filter means "any"."""
+        raise StoreUnavailable(f"{type(self).__name__} does not answer assessment queries")
+
+    def course_completions(self, user_ids: Sequence[str], course_ids: Sequence[str]) -> list[CourseCompletionRow]:
+        """Completed current leaves per (learner, batch, course) and when the last of them was first completed."""
+        raise StoreUnavailable(f"{type(self).__name__} does not answer completion queries")
+
+    def last_activity(self, user_ids: Sequence[str], course_ids: Sequence[str] | None = None) -> dict[str, int]:
+        """Latest content-state activity (epoch ms) per learner with any, in these courses (None: any course)."""
+        raise StoreUnavailable(f"{type(self).__name__} does not answer activity queries")

@@ -50,6 +50,7 @@ from query_api.store.druid_errors import (
     DruidUnavailable,
     error_from_response,
 )
+from query_api.store.plugin_queries import PluginQueries, PluginRelation, RelationText
 from query_api.store.queries import Relation, RelationMap
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,21 @@ def druid_relations(enriched: str = ENRICHED_DATASOURCE, leaves: str = LEAVES_DA
             " GROUP BY user_id, batch_id, course_id)"),
         Relation.COURSE_LEAVES: f"(SELECT l.course_id, l.leaf_id {current} WHERE l.kind = 'course')",
         Relation.UNIT_LEAVES: f"(SELECT l.course_id, l.unit_id, l.leaf_id {current} WHERE l.kind = 'unit')",
+    }
+
+
+def druid_plugin_relations(enriched: str = ENRICHED_DATASOURCE, leaves: str = LEAVES_DATASOURCE) -> RelationText:
+    """The group plugins' logical relations (query_api/store/plugin_queries.py) in Druid SQL."""
+    ds = f'"{_checked(enriched)}"'
+    return {
+        **druid_relations(enriched, leaves),
+        PluginRelation.ASSESSMENT_ATTEMPTS: (
+            "(SELECT user_id, batch_id, course_id, content_id, attempt_id, score, max_score,"
+            f" TIMESTAMP_TO_MILLIS(__time) AS ets FROM {ds} WHERE eid = 'LPA_ASSESSMENT')"),
+        PluginRelation.LEAF_COMPLETIONS: (
+            "(SELECT user_id, batch_id, course_id, content_id, TIMESTAMP_TO_MILLIS(MIN(__time)) AS first_ets"
+            f" FROM {ds} WHERE eid = 'BE_JOB_REQUEST' AND status = 2"
+            " GROUP BY user_id, batch_id, course_id, content_id)"),
     }
 
 
@@ -132,7 +148,7 @@ def parse_array_lines(body: str, *, query_id: str) -> SqlResult:
     return SqlResult(columns=lines[0], sql_types=lines[1], rows=lines[2:])
 
 
-class DruidStore(AnalyticsStore):
+class DruidStore(PluginQueries, AnalyticsStore):
     """Progress (and any shared query) over Druid SQL; catalog leaves via an index task."""
 
     kind = "druid"
@@ -144,6 +160,7 @@ class DruidStore(AnalyticsStore):
         self.datasource = _checked(datasource)
         self.leaves_datasource = _checked(leaves_datasource)
         self.relations = druid_relations(datasource, leaves_datasource)
+        self.plugin_relations = druid_plugin_relations(datasource, leaves_datasource)
         self._timeout_s = timeout_s
         self._connect_timeout_s = connect_timeout_s
         self._leaves_wait_s = leaves_wait_s
@@ -214,6 +231,9 @@ class DruidStore(AnalyticsStore):
 
     def ping(self) -> None:
         self.run_sql(queries.PING_SQL, timeout_s=min(self._timeout_s, 2.0))
+
+    def _select(self, sql: str, params: list[object]) -> list[Sequence[object]]:
+        return self.run_sql(sql, params).rows
 
     def replace_course_leaves(self, course: CourseHierarchy) -> None:
         """Append a new version of the course's leaves and wait (bounded) until Druid has indexed it."""

@@ -18,6 +18,7 @@ import duckdb
 from ingestion.hierarchy import CourseHierarchy
 from query_api.store import queries
 from query_api.store.base import AnalyticsStore, ProgressRows, StoreTimeout, StoreUnavailable
+from query_api.store.plugin_queries import PluginQueries, PluginRelation
 from query_api.store.queries import Relation
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,20 @@ _INSERT_COURSE_LEAVES = "INSERT INTO course_leaves (course_id, leaf_id) SELECT ?
 _INSERT_UNIT_LEAVES = "INSERT INTO unit_leaves (course_id, unit_id, leaf_id) SELECT ?, ?, unnest(?::VARCHAR[])"
 
 
-class DuckDBStore(AnalyticsStore):
+class DuckDBStore(PluginQueries, AnalyticsStore):
     """The embedded adapter: relation names are this engine's tables (an allow-list, not input)."""
 
     RELATIONS: dict[Relation, str] = {r: r.value for r in Relation}
+    # The plugins' relations over the enriched rows (`ets` is the event time in epoch ms here).
+    plugin_relations: dict[Relation | PluginRelation, str] = {
+        **RELATIONS,
+        PluginRelation.ASSESSMENT_ATTEMPTS: (
+            "(SELECT user_id, batch_id, course_id, content_id, attempt_id, score, max_score, ets"
+            " FROM enriched_events WHERE eid = 'LPA_ASSESSMENT')"),
+        PluginRelation.LEAF_COMPLETIONS: (
+            "(SELECT user_id, batch_id, course_id, content_id, MIN(ets) AS first_ets FROM enriched_events"
+            " WHERE eid = 'BE_JOB_REQUEST' AND status = 2 GROUP BY user_id, batch_id, course_id, content_id)"),
+    }
 
     def __init__(self, conn: duckdb.DuckDBPyConnection, *, timeout_s: float = 5.0) -> None:
         self._conn = conn
@@ -103,3 +114,6 @@ class DuckDBStore(AnalyticsStore):
 
     def ping(self) -> None:
         self._run(lambda cursor: cursor.execute(queries.PING_SQL).fetchall())
+
+    def _select(self, sql: str, params: list[object]) -> list[Sequence[object]]:
+        return self._run(lambda cursor: cursor.execute(sql, params).fetchall())
