@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Flask
 
 from lpa.settings import Settings, load_settings
-from query_api import db, errors, metrics
+from query_api import db, errors, metrics, sunbird
 from query_api.blueprints import batches, catalog, groups, health, plugins
 from query_api.openapi import bp as openapi_bp
 from query_api.plugins.base import PluginRegistry
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, *, analytics: object | None = N
     registry = app.config.get("PLUGIN_REGISTRY") or PluginRegistry.discover()
     app.extensions["lpa.plugins"] = registry
 
-    for blueprint in (health.bp, openapi_bp, groups.bp, batches.bp, catalog.bp, plugins.bp):
+    for blueprint in (health.bp, openapi_bp, groups.bp, batches.bp, catalog.bp, plugins.bp, sunbird.bp):
         app.register_blueprint(blueprint)
     for plugin, blueprint in registry.blueprints():
         app.register_blueprint(blueprint, url_prefix=PLUGIN_PREFIX.format(plugin_id=plugin.id),

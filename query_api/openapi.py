@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from query_api.plugins.openapi_routes import PLUGIN_ROUTES
 from query_api.schemas.batches import BatchCreate, BatchOut, BatchUpdate, EnrolmentList, EnrolmentOut, ProgramOut
 from query_api.schemas.catalog import CourseOut as CourseDetail
 from query_api.schemas.catalog import CoursePage, CourseQuery, HierarchyStored
@@ -28,6 +29,7 @@ from query_api.schemas.groups import (
     RoleChange,
 )
 from query_api.schemas.plugins import LaunchOut, LinkIn, LinkList, PluginList
+from query_api.sunbird.requests import AggregateBody, CreateBody, DeleteBody, ListBody, MembershipBody, UpdateBody
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,26 @@ class Route:
 
 
 G, B, C, P, H = "groups", "batches", "catalog", "plugins", "health"
+# Sunbird's group clients (docs/sunbird.md): Sunbird's envelopes and error codes, user token in
+# X-Authenticated-User-Token; each call on the gateway path and on the service path.
+_SB = "sunbird (X-Authenticated-User-Token; Sunbird envelopes, see docs/sunbird.md)"
+SUNBIRD_ROUTES: tuple[Route, ...] = (
+    Route("get", "/health", "Sunbird-style health", _SB, auth=False, errors=()),
+    *(Route(method, path, summary, _SB, None, body, auth=False, errors=())
+      for gateway, service, method, summary, body in (
+          ("/api/group/v1/create", "/v1/group/create", "post", "groups-service: create a group", CreateBody),
+          ("/api/group/v1/update", "/v1/group/update", "patch", "groups-service: update (partial success)",
+           UpdateBody),
+          ("/api/group/v1/read/{groupId}", "/v1/group/read/{groupId}", "get",
+           "groups-service: read (?fields=members,activities)", None),
+          ("/api/group/v1/list", "/v1/group/list", "post", "groups-service: the user's groups", ListBody),
+          ("/api/group/v1/delete", "/v1/group/delete", "post", "groups-service: delete (creator)", DeleteBody),
+          ("/api/group/membership/v1/update", "/v1/group/membership/update", "patch",
+           "groups-service: the caller's visited flags", MembershipBody),
+          ("/api/data/v1/group/activity/agg", "/v1/group/activity/agg", "post",
+           "lms-service: group activity aggregate", AggregateBody))
+      for path in (gateway, service)),
+)
 ROUTES: tuple[Route, ...] = (
     Route("get", "/healthz", "The process is up", H, Health, auth=False, errors=()),
     Route("get", "/readyz", "Metadata store, plugins and registered checks are ready", H, Readiness, auth=False,
@@ -92,6 +114,8 @@ ROUTES: tuple[Route, ...] = (
     Route("get", "/v1/courses/{courseId}/hierarchy", "The stored hierarchy JSON", C, None),
     Route("put", "/v1/courses/{courseId}/hierarchy", "Load or republish a hierarchy (operators)", C,
           HierarchyStored, errors=(401, 403, 422, 503)),
+    *(Route(**spec) for spec in PLUGIN_ROUTES),  # the group plugins' endpoints (query_api/plugins)
+    *SUNBIRD_ROUTES,
 )
 
 _MODELS: list[type[BaseModel]] = sorted(

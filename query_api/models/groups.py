@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from query_api.models.base import Base, UtcDateTime, utcnow
@@ -47,6 +47,7 @@ class GroupMember(Base):
     updated_by: Mapped[str | None] = mapped_column(String(256))
     removed_on: Mapped[datetime | None] = mapped_column(UtcDateTime)
     removed_by: Mapped[str | None] = mapped_column(String(256))
+    visited: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # Sunbird's flag
 
     group: Mapped[Group] = relationship(back_populates="members")
 
