@@ -1,0 +1,1 @@
+"""The Activity Stream plugin: members' updates and system milestones, newest first."""

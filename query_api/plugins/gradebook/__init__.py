@@ -1,0 +1,1 @@
+"""The Gradebook plugin: members' best attempts in a list of assessments (teacher and learner views)."""
