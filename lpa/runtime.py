@@ -39,17 +39,6 @@ class StackError(RuntimeError):
     """The stack cannot start; the message says why and what to do."""
 
 
-class MetadataBackedPipeline(Pipeline):
-    """Sees catalog republishes and new batches at every poll batch (one cheap revision check each)."""
-
-    def process_available(self, timeout_ms: int | None = None) -> int:
-        for lookup in (self.catalog, self.batches):
-            refresh: Callable[[], None] | None = getattr(lookup, "refresh", None)
-            if refresh is not None:
-                refresh()
-        return super().process_available(timeout_ms)
-
-
 @dataclass
 class Stack:
     settings: Settings
@@ -113,7 +102,7 @@ class Stack:
         assert self.app is not None and self.conn is not None
         on_progress("starting the pipeline")
         session_factory = self.app.extensions["lpa.db"].session_factory
-        self.pipeline = MetadataBackedPipeline(
+        self.pipeline = Pipeline(
             PipelineConfig.from_settings(self.settings, self.bootstrap), self.conn.cursor(),
             SqlCatalogLookup(session_factory), SqlBatchLookup(session_factory),
             on_metadata_event=lambda event: apply_metadata_event(session_factory, event))

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(default=4, ge=1)
     consumer_group: str = "lpa-pipeline"
     max_event_bytes: int = Field(default=1_000_000, ge=1024)
+    # Publish enriched rows to the enriched topic (what Druid's supervisor reads); off for the embedded default.
+    publish_enriched: bool = False
 
     # API
     api_host: str = "127.0.0.1"

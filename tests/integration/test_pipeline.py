@@ -62,7 +62,7 @@ def test_events_are_stored_enriched_and_bad_ones_dead_lettered(lpa_settings: Set
             ev.content_state(contents=[]), ev.assessment()]
     bad = [b"{not json", ev.line(ev.content_state(course="do_missing")), ev.line(ev.enrolment(batch="b_none"))]
     _publish(lpa_settings, [ev.line(e) for e in good] + bad + [ev.line(good[2])])
-    stats = _pipeline(lpa_settings, conn).run_until_idle()
+    stats = _pipeline(lpa_settings, conn, publish_enriched=True).run_until_idle()
 
     assert (stats.stored, stats.duplicates, stats.deadlettered) == (5, 1, 3)
     leaf3 = conn.execute("SELECT unit_ids, is_leaf, is_optional, program_id, course_id FROM enriched_events "

@@ -95,3 +95,12 @@ def test_memory_batches_follow_batch_events() -> None:
     batches.apply(parse_event(ev.line(ev.batch_event("b_5", program="p_5"))))
     batches.apply(parse_event(ev.line(ev.batch_event("b_5", action="close"))))
     assert batches.exists("b_5") and batches.program_id("b_5") == "p_5"
+
+
+def test_fast_uuid5_is_the_standard_uuid5() -> None:
+    import uuid
+
+    from ingestion.enrich import EVENT_NAMESPACE, uuid5_str
+
+    for name in ["", "a", "BE_JOB_REQUEST|u_7|b_101|do_course_1|do_leaf_1|2|1732500000000", "héllo ✓", "x" * 500]:
+        assert uuid5_str(name) == str(uuid.uuid5(EVENT_NAMESPACE, name))
