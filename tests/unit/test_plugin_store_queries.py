@@ -13,7 +13,8 @@ from query_api.store.duckdb_store import DuckDBStore
 from query_api.store.plugin_queries import BestAttemptRow, CourseCompletionRow
 from tests.fixtures.courses import FRACTIONS
 from tests.fixtures.progress_state import StateEvent as E
-from tests.plugin_fixtures import DAY, T0, attempt, duck, load_rows, record_state  # noqa: F401
+from tests.plugin_fixtures import *  # noqa: F403
+from tests.plugin_fixtures import DAY, T0, attempt, load_rows, record_state
 
 
 def test_best_attempt_is_the_highest_score_and_a_tie_goes_to_the_latest(duck: duckdb.DuckDBPyConnection) -> None:
