@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,8 +25,9 @@ from query_api.models import Course
 from query_api.plugins.progress_report.plugin import PLUGIN_ID
 from query_api.progress.compute import Report, build_report
 from query_api.progress.filters import Status, filter_members
+from query_api.progress.json_writer import report_json
 from query_api.services.access import GroupAccess, group_for_user, group_members, plugin_config
-from query_api.store.base import ERROR_CODE, AnalyticsStore, StoreError
+from query_api.store.base import ERROR_CODE, AnalyticsStore, ProgressRows, StoreError
 
 
 class ReportQuery(BaseModel):
@@ -93,8 +95,8 @@ def hierarchies(session: Session, course_ids: Sequence[str]) -> list[CourseHiera
     return [_parsed(rows[cid]) if cid in rows else CourseHierarchy(course_id=cid, name=cid) for cid in course_ids]
 
 
-def report(session: Session, group_id: str, user_id: str, params: ReportQuery,
-           now_ms: int | None = None) -> Report:
+def _rows(session: Session, group_id: str, user_id: str,
+          params: ReportQuery) -> tuple[list[CourseHierarchy], list[str], ProgressRows]:
     ctx = context(session, group_id, user_id)
     course_ids = ctx.course_ids
     if params.courseId is not None:
@@ -108,11 +110,27 @@ def report(session: Session, group_id: str, user_id: str, params: ReportQuery,
         rows = store.progress_rows(ctx.visible_user_ids, course_ids)
     except StoreError as error:
         raise store_failure(error) from error
-    built = build_report(group_id, courses, ctx.visible_user_ids, rows)
+    return courses, ctx.visible_user_ids, rows
+
+
+def report(session: Session, group_id: str, user_id: str, params: ReportQuery,
+           now_ms: int | None = None) -> Report:
+    """The report as dicts (filters applied), for the CSV, the group page and filtered JSON answers."""
+    courses, members, rows = _rows(session, group_id, user_id, params)
+    built = build_report(group_id, courses, members, rows)
     if params.status is None and params.inactiveDays is None:
         return built
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     return filter_members(built, status=params.status, inactive_days=params.inactiveDays, now_ms=now_ms)
+
+
+def report_body(session: Session, group_id: str, user_id: str, params: ReportQuery) -> bytes:
+    """The report as JSON text; without member filters it is written directly (json_writer), which is what
+    keeps a 1,000 x 20 report close to the cost of its query."""
+    if params.status is not None or params.inactiveDays is not None:
+        return to_json(report(session, group_id, user_id, params))
+    courses, members, rows = _rows(session, group_id, user_id, params)
+    return report_json(group_id, courses, members, rows)
 
 
 def course_list(session: Session, group_id: str, user_id: str) -> tuple[ReportContext, list[dict[str, Any]]]:
