@@ -66,20 +66,17 @@ def best_batches(rows: Iterable[CourseRow]) -> dict[tuple[str, str], BestBatch]:
     return best
 
 
-def unit_completions(rows: Iterable[UnitRow],
-                     best: dict[tuple[str, str], BestBatch]) -> dict[tuple[str, str], dict[str, int]]:
-    """(user, course) -> unit id -> completed leaves, counted in the best batch only (units never pick their
-    own batch). Rows are (user, batch, course, unit, completed), see UnitProgressRow."""
-    out: dict[tuple[str, str], dict[str, int]] = {}
+def unit_completions(rows: Iterable[UnitRow]) -> dict[tuple[str, str, str], dict[str, int]]:
+    """(user, batch, course) -> unit id -> completed leaves. Rows are (user, batch, course, unit, completed),
+    see UnitProgressRow. The report reads the entry of the best batch only: units never pick their own."""
+    out: dict[tuple[str, str, str], dict[str, int]] = {}
     for user_id, batch_id, course_id, unit_id, completed in rows:
-        key = (user_id, course_id)
-        chosen = best.get(key)
-        if chosen is not None and chosen.batch_id == batch_id:
-            done = out.get(key)
-            if done is None:
-                out[key] = {unit_id: completed}
-            else:
-                done[unit_id] = completed
+        key = (user_id, batch_id, course_id)
+        done = out.get(key)
+        if done is None:
+            out[key] = {unit_id: completed}
+        else:
+            done[unit_id] = completed
     return out
 
 
@@ -105,7 +102,7 @@ def build_report(group_id: str, courses: Sequence[CourseHierarchy], user_ids: It
     report as read-only.
     """
     best = best_batches(rows.courses)
-    units_done = unit_completions(rows.units, best)
+    units_done = unit_completions(rows.units)
     plan = [(c.course_id, c.leaf_count,
              [(u.unit_id, u.leaf_count, _unit_entries(u.unit_id, u.leaf_count)) for u in c.reported_units])
             for c in courses]
@@ -121,7 +118,7 @@ def build_report(group_id: str, courses: Sequence[CourseHierarchy], user_ids: It
             if chosen is None:
                 member_courses.append(idle[course_id])
                 continue
-            done = units_done.get((user_id, course_id), no_units)
+            done = units_done.get((user_id, chosen.batch_id, course_id), no_units)
             member_courses.append({
                 "courseId": course_id, "batchId": chosen.batch_id, "completed": chosen.completed,
                 "leafCount": leaves, "percent": percent(chosen.completed, leaves),

@@ -31,7 +31,7 @@ def _unit_fragments(unit_id: str, leaf_count: int) -> list[str]:
 def report_json(group_id: str, courses: Sequence[CourseHierarchy], user_ids: Iterable[str],
                 rows: ProgressRows) -> bytes:
     best = best_batches(rows.courses)
-    units_done = unit_completions(rows.units, best)
+    units_done = unit_completions(rows.units)
     plans = []
     for course in courses:
         head = '{"courseId":' + _s(course.course_id) + ',"batchId":'
@@ -53,7 +53,7 @@ def report_json(group_id: str, courses: Sequence[CourseHierarchy], user_ids: Ite
             batch = batch_json.get(chosen.batch_id)
             if batch is None:
                 batch = batch_json[chosen.batch_id] = _s(chosen.batch_id)
-            done = units_done.get((user_id, course_id), no_units)
+            done = units_done.get((user_id, chosen.batch_id, course_id), no_units)
             unit_text = ",".join([fragments[min(done.get(unit_id, 0), n)] for unit_id, n, fragments in units])
             entries.append(f'{head}{batch},"completed":{chosen.completed}{leaves}'
                            f'{percent(chosen.completed, leaf_count)},"lastActivity":"{iso_utc(chosen.last_ets)}",'
