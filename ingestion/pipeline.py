@@ -180,14 +180,9 @@ class Pipeline:
             self.close()
 
     def run_until_idle(self, idle_polls: int = 2, timeout_s: float = 60.0) -> PipelineStats:
-        """Process until `idle_polls` consecutive polls return nothing (tests, one-shot runs)."""
+        """Process until `idle_polls` consecutive polls return nothing (tests, one-shot runs, benchmarks)."""
         self.start()
-        deadline = time.monotonic() + timeout_s
-        empty = 0
-        while empty < idle_polls:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"pipeline still busy after {timeout_s}s")
-            empty = 0 if self.process_available() else empty + 1
+        self._run_pipelined(threading.Event(), idle_polls=idle_polls, deadline=time.monotonic() + timeout_s)
         return self.stats
 
     # -- one poll batch ---------------------------------------------------------------------------------------
@@ -223,11 +218,12 @@ class Pipeline:
         self.stats.add(result, batch)
         self._commit_kafka(batch.next_offsets)
 
-    def _run_pipelined(self, stop: threading.Event) -> None:
+    def _run_pipelined(self, stop: threading.Event, idle_polls: int | None = None,
+                       deadline: float | None = None) -> None:
         """Batch n commits in a writer thread while batch n+1 is polled and enriched here: DuckDB releases the
         GIL while it writes, so the two overlap. At most one batch is in flight; each commits with its own
         offsets, in order, so a crash still resumes exactly after the last committed batch."""
-        pending: queue.Queue[SinkBatch | None] = queue.Queue(maxsize=1)
+        pending: queue.Queue[SinkBatch | None] = queue.Queue()  # holds at most one batch: see in_flight
         done: queue.Queue[tuple[SinkBatch, SinkResult] | BaseException] = queue.Queue()
 
         def writer() -> None:
@@ -240,38 +236,43 @@ class Pipeline:
 
         thread = threading.Thread(target=writer, name="lpa-pipeline-writer", daemon=True)
         thread.start()
+        in_flight = 0
 
-        def drain(block: bool) -> None:
-            while True:
+        def collect(wait: bool) -> None:
+            """Account for written batches (stats, Kafka commit); with `wait`, first wait for the one in flight."""
+            nonlocal in_flight
+            while in_flight:
                 try:
-                    item = done.get(block=block, timeout=60 if block else None)
+                    item = done.get(timeout=1.0) if wait else done.get_nowait()
                 except queue.Empty:
+                    if wait and thread.is_alive():
+                        continue
+                    if wait:
+                        raise PipelineError("the DuckDB writer thread died") from None
                     return
+                in_flight -= 1
+                wait = False
                 if isinstance(item, BaseException):
                     raise item
                 self._finish(*item)
-                if block:
-                    return
 
-        in_flight = 0
+        empty = 0
         try:
             while not stop.is_set():
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError("pipeline still busy at its deadline")
                 batch = self._prepare()
-                drain(block=False)
+                collect(wait=False)
                 if batch is None:
+                    empty += 1
+                    if idle_polls is not None and empty >= idle_polls and not in_flight:
+                        break
                     continue
-                if in_flight and pending.full():
-                    drain(block=True)
-                    in_flight -= 1
+                empty = 0
+                collect(wait=True)  # one batch in flight at most: offsets commit in order
                 pending.put(batch)
                 in_flight += 1
-                # Results may have arrived meanwhile: account for them now.
-                while in_flight and not done.empty():
-                    drain(block=True)
-                    in_flight -= 1
-            while in_flight:
-                drain(block=True)
-                in_flight -= 1
+            collect(wait=True)
         finally:
             pending.put(None)
             thread.join(timeout=60)
