@@ -9,7 +9,7 @@ Only `python_float_str` runs Python (a vectorised pandas UDF): Java and Python p
 from __future__ import annotations
 
 import pandas as pd
-from pyspark.sql import Column
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -20,9 +20,14 @@ MAX_KEY_LENGTH = 256  # ingestion.events.NonEmptyStr
 DAY_MS = 86_400_000
 
 
-def uuid5(name: Column) -> Column:
-    """uuid.uuid5(EVENT_NAMESPACE, name) as a lowercase hyphenated string."""
-    digest = F.sha1(F.concat(F.lit(bytearray(EVENT_NAMESPACE.bytes)), F.encode(name, "UTF-8")))
+def uuid5_digest(name: Column) -> Column:
+    """SHA-1 (hex) of EVENT_NAMESPACE + the UTF-8 name: the 160 bits a UUID5 is cut from."""
+    return F.sha1(F.concat(F.lit(bytearray(EVENT_NAMESPACE.bytes)), F.encode(name, "UTF-8")))
+
+
+def uuid_from_digest(digest: Column) -> Column:
+    """The hyphenated UUID5 string from `uuid5_digest`. Keep the digest in a column of its own (see
+    `with_fact_digest`): it is read six times here and Spark would otherwise hash six times."""
 
     def part(start: int, length: int) -> Column:
         return F.substring(digest, start + 1, length)
@@ -32,11 +37,26 @@ def uuid5(name: Column) -> Column:
                        F.concat(variant, part(17, 3)), part(20, 12))
 
 
-def fact_id(eid: str | Column, *natural_key: Column) -> Column:
-    """ingestion.enrich.fact_row_id: '|'-joined key, None spelled as the empty string."""
+def uuid5(name: Column) -> Column:
+    """uuid.uuid5(EVENT_NAMESPACE, name) as a lowercase hyphenated string."""
+    return uuid_from_digest(uuid5_digest(name))
+
+
+def fact_name(eid: str | Column, *natural_key: Column) -> Column:
+    """The name ingestion.enrich.fact_row_id hashes: '|'-joined key, None spelled as the empty string."""
     head = F.lit(eid) if isinstance(eid, str) else eid
-    parts = [head, *(F.coalesce(part.cast("string"), F.lit("")) for part in natural_key)]
-    return uuid5(F.concat_ws("|", *parts))
+    return F.concat_ws("|", head, *(F.coalesce(part.cast("string"), F.lit("")) for part in natural_key))
+
+
+def fact_id(eid: str | Column, *natural_key: Column) -> Column:
+    """ingestion.enrich.fact_row_id as a column expression."""
+    return uuid5(fact_name(eid, *natural_key))
+
+
+def with_fact_digest(df: DataFrame, column: str, eid: str | Column, *natural_key: Column) -> DataFrame:
+    """Adds the digest of a fact id as its own column; the optimizer keeps a non-cheap expression that is
+    read several times in its own projection, so the SHA-1 is computed once per row."""
+    return df.withColumn(column, uuid5_digest(fact_name(eid, *natural_key)))
 
 
 def python_float_str(column: Column) -> Column:

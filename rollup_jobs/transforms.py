@@ -19,12 +19,13 @@ from rollup_jobs.columns import (
     DAY_MS,
     MAX_KEY_LENGTH,
     epoch_ms,
-    fact_id,
     is_bad_time,
     python_float_str,
     strict_double,
     strict_long,
     utc_day,
+    uuid_from_digest,
+    with_fact_digest,
 )
 from rollup_jobs.readers import CORRUPT_COLUMN, SOURCE_COLUMN
 from rollup_jobs.schema import (
@@ -217,13 +218,15 @@ def content_consumption_to_enriched(nodes: DataFrame) -> Transform:
         good = df.filter(F.col("reason").isNull())
         revisit = (F.col("_status") == 2) & (F.col("_access_ms") > F.col("_ets"))
         times = F.when(revisit, F.array(F.col("_ets"), F.col("_access_ms"))).otherwise(F.array(F.col("_ets")))
-        rows = good.withColumn("_row_ets", F.explode(times)).transform(
-            lambda d: _with_node(d, nodes, "courseid", "contentid"))
         key = (F.col("userid"), F.col("batchid"), F.col("courseid"), F.col("contentid"), F.col("_status"))
+        rows = (good.transform(lambda d: _with_node(d, nodes, "courseid", "contentid"))
+                .withColumn("_row_ets", F.explode(times))
+                .transform(lambda d: with_fact_digest(d, "_row_digest", "BE_JOB_REQUEST", *key, F.col("_row_ets")))
+                .transform(lambda d: with_fact_digest(d, "_event_digest", mid, *key, F.col("_ets"))))
         return rows.select(*_enriched(
             ets=F.col("_row_ets"),
-            row_id=fact_id("BE_JOB_REQUEST", *key, F.col("_row_ets")),
-            event_id=fact_id(mid, *key, F.col("_ets")),
+            row_id=uuid_from_digest(F.col("_row_digest")),
+            event_id=uuid_from_digest(F.col("_event_digest")),
             eid=F.lit("BE_JOB_REQUEST"), action=F.lit(CONTENT_ACTION), mid=F.lit(mid),
             user_id=F.col("userid"), batch_id=F.col("batchid"), course_id=F.col("courseid"),
             content_id=F.col("contentid"), status=F.col("_status"), **_node_values()))
@@ -239,8 +242,12 @@ def enrolments_to_enriched() -> Transform:
     def transform(df: DataFrame) -> DataFrame:
         action = F.when(F.col("_active"), F.lit("enrol")).otherwise(F.lit("unenrol"))
         key = (F.col("userid"), F.col("batchid"), F.col("courseid"), action, F.col("_ets"))
-        return df.filter(F.col("reason").isNull()).select(*_enriched(
-            ets=F.col("_ets"), row_id=fact_id("LPA_ENROLMENT", *key), event_id=fact_id(mid, *key),
+        rows = (df.filter(F.col("reason").isNull())
+                .transform(lambda d: with_fact_digest(d, "_row_digest", "LPA_ENROLMENT", *key))
+                .transform(lambda d: with_fact_digest(d, "_event_digest", mid, *key)))
+        return rows.select(*_enriched(
+            ets=F.col("_ets"), row_id=uuid_from_digest(F.col("_row_digest")),
+            event_id=uuid_from_digest(F.col("_event_digest")),
             eid=F.lit("LPA_ENROLMENT"), action=action, mid=F.lit(mid),
             user_id=F.col("userid"), batch_id=F.col("batchid"), course_id=F.col("courseid")))
 
@@ -252,12 +259,17 @@ def assessments_to_enriched(nodes: DataFrame) -> Transform:
     mid = mid_for(Table.ASSESSMENTS)
 
     def transform(df: DataFrame) -> DataFrame:
-        rows = df.filter(F.col("reason").isNull()).transform(
-            lambda d: _with_node(d, nodes, "course_id", "content_id"))
         key = (F.col("user_id"), F.col("batch_id"), F.col("course_id"), F.col("content_id"), F.col("attempt_id"),
-               python_float_str(F.col("_score")), python_float_str(F.col("_max_score")), F.col("_ets"))
+               F.col("_score_text"), F.col("_max_score_text"), F.col("_ets"))
+        rows = (df.filter(F.col("reason").isNull())
+                .transform(lambda d: _with_node(d, nodes, "course_id", "content_id"))
+                .withColumn("_score_text", python_float_str(F.col("_score")))
+                .withColumn("_max_score_text", python_float_str(F.col("_max_score")))
+                .transform(lambda d: with_fact_digest(d, "_row_digest", "LPA_ASSESSMENT", *key))
+                .transform(lambda d: with_fact_digest(d, "_event_digest", mid, *key)))
         return rows.select(*_enriched(
-            ets=F.col("_ets"), row_id=fact_id("LPA_ASSESSMENT", *key), event_id=fact_id(mid, *key),
+            ets=F.col("_ets"), row_id=uuid_from_digest(F.col("_row_digest")),
+            event_id=uuid_from_digest(F.col("_event_digest")),
             eid=F.lit("LPA_ASSESSMENT"), mid=F.lit(mid),
             user_id=F.col("user_id"), batch_id=F.col("batch_id"), course_id=F.col("course_id"),
             content_id=F.col("content_id"), attempt_id=F.col("attempt_id"), score=F.col("_score"),
@@ -282,6 +294,7 @@ def daily_progress(scopes: DataFrame, scope_leaves: DataFrame) -> Transform:
                                    & F.col("course_id").isNotNull())
                    .select("user_id", "batch_id", "course_id", "content_id", "status", "ets",
                            utc_day(F.col("ets")).alias("day")))
+        # Tip for callers: input clustered by (user, course) (see jobs.py) is read once, not once per branch.
         ucb = ["user_id", "course_id", "batch_id"]
         # Activity per batch and day: every content-state row counts, whatever its content or status.
         batch_days = content.groupBy(*ucb, "day").agg(F.max("ets").alias("day_ets"))
@@ -290,30 +303,36 @@ def daily_progress(scopes: DataFrame, scope_leaves: DataFrame) -> Transform:
                 .groupBy(*ucb, "content_id").agg(F.min("day").alias("day")))
         leaves = scope_leaves.select("course_id", "unit_id", F.col("leaf_id").alias("content_id"))
         newly = (done.join(F.broadcast(leaves), ["course_id", "content_id"])
-                 .groupBy(*ucb, "unit_id", "day").agg(F.count(F.lit(1)).alias("newly")))
+                 .select(*ucb, "unit_id", "day", F.lit(1).alias("newly"), F.lit(None).cast("long").alias("day_ets")))
 
-        # Grid: every activity day of (user, course) x every batch of it x every scope of the course.
+        # Grid: every activity day of (user, course) x every batch of it x every scope of the course, with
+        # the day's new completions and (course scope) the batch's last activity that day. A union and one
+        # aggregation instead of two joins: with the data clustered by (user, course) nothing is shuffled.
         days = batch_days.select("user_id", "course_id", "day").distinct()
         batches = batch_days.select(*ucb).distinct()
-        grid = (days.join(batches, ["user_id", "course_id"])
-                .join(F.broadcast(scopes), "course_id")
-                .join(newly, [*ucb, "unit_id", "day"], "left")
-                .join(batch_days, [*ucb, "day"], "left"))
+        grid = (days.join(batches, ["user_id", "course_id"]).join(F.broadcast(scopes.select("course_id", "unit_id")),
+                                                                  "course_id")
+                .select(*ucb, "unit_id", "day", F.lit(0).alias("newly"), F.lit(None).cast("long").alias("day_ets")))
+        activity = batch_days.select(*ucb, F.col("course_id").alias("unit_id"), "day", F.lit(0).alias("newly"),
+                                     "day_ets")
+        # Every later step groups by keys that start with (user, course): cluster once by those (a union
+        # loses its inputs' clustering), and no later aggregation or window shuffles again.
+        cells = (grid.unionByName(newly).unionByName(activity).repartition("user_id", "course_id")
+                 .groupBy(*ucb, "unit_id", "day").agg(F.sum("newly").alias("newly"), F.max("day_ets").alias("day_ets"))
+                 .join(F.broadcast(scopes), ["course_id", "unit_id"]))
         upto = (Window.partitionBy(*ucb, "unit_id").orderBy("day")
                 .rowsBetween(Window.unboundedPreceding, Window.currentRow))
-        state = (grid.withColumn("completed", F.sum(F.coalesce(F.col("newly"), F.lit(0))).over(upto))
+        state = (cells.withColumn("completed", F.sum("newly").over(upto))
                  .withColumn("batch_last", F.max("day_ets").over(upto)))
 
-        # Best batch per (user, course, day): most completed in the course, then latest activity, then id.
+        # Best batch per (user, course, day): most completed in the course, then latest activity, then the
+        # smallest id -- the minimum of (-completed, -last, batch) over the day's course rows.
         per_day = Window.partitionBy("user_id", "course_id", "day")
-        ranked = Window.partitionBy("user_id", "course_id", "day").orderBy(
-            F.col("completed").desc(), F.col("batch_last").desc_nulls_last(), F.col("batch_id"))
-        best = (state.filter(F.col("level") == "course")
-                .withColumn("last_activity", F.max("batch_last").over(per_day))
-                .withColumn("_rank", F.row_number().over(ranked))
-                .filter(F.col("_rank") == 1)
-                .select("user_id", "course_id", "day", "batch_id", "last_activity"))
-        chosen = state.join(best, ["user_id", "course_id", "day", "batch_id"])
+        course_row = F.col("level") == "course"
+        rank_key = F.struct(-F.col("completed"), F.coalesce(-F.col("batch_last"), F.lit(2**62)), F.col("batch_id"))
+        chosen = (state.withColumn("_best", F.min(F.when(course_row, rank_key)).over(per_day))
+                  .withColumn("last_activity", F.max(F.when(course_row, F.col("batch_last"))).over(per_day))
+                  .filter(F.col("batch_id") == F.col("_best.batch_id")))
 
         series = Window.partitionBy("user_id", "course_id", "unit_id").orderBy("day")
         changed = ((F.col("level") == "course") | F.lag("day").over(series).isNull()
