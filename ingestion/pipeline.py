@@ -21,7 +21,6 @@ fresh log that starts at 0 again.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -31,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
+import orjson
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata
@@ -81,6 +81,7 @@ class PipelineConfig:
     log_id: str | None = None  # None: the broker's cluster id
     poll_timeout_ms: int = 200
     max_poll_records: int = 5000
+    max_batch_messages: int = 50_000  # one DuckDB transaction grows up to this while the writer is busy
     metadata_retries: int = 5
 
     @classmethod
@@ -196,6 +197,11 @@ class Pipeline:
 
     def _prepare(self, timeout_ms: int | None = None) -> SinkBatch | None:
         """Poll, validate, enrich, apply metadata events and publish to the topics: everything but the commit."""
+        batch = SinkBatch(source=self.start().source)
+        return batch if self._poll_into(batch, timeout_ms) else None
+
+    def _poll_into(self, batch: SinkBatch, timeout_ms: int | None = None) -> int:
+        """One poll's messages added to `batch` (published to the topics already); returns how many."""
         consumer = self.start()._consumer
         assert consumer is not None
         for lookup in (self.catalog, self.batches):
@@ -206,13 +212,13 @@ class Pipeline:
         polled = consumer.poll(timeout_ms=self.config.poll_timeout_ms if timeout_ms is None else timeout_ms,
                                max_records=self.config.max_poll_records)
         if not polled:
-            return None
-        batch = SinkBatch(source=self.source)
+            return 0
+        before = len(batch)
         for tp in sorted(polled, key=lambda t: t.partition):
             for record in polled[tp]:
                 self._handle(record, batch)
-        self._publish(batch)
-        return batch
+        self._publish(batch, since=before)
+        return len(batch) - before
 
     def _finish(self, batch: SinkBatch, result: SinkResult) -> None:
         self.stats.add(result, batch)
@@ -257,19 +263,28 @@ class Pipeline:
                 self._finish(*item)
 
         empty = 0
+        batch: SinkBatch | None = None
         try:
             while not stop.is_set():
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimeoutError("pipeline still busy at its deadline")
-                batch = self._prepare()
+                batch = batch or SinkBatch(source=self.source)
+                polled = self._poll_into(batch)
                 collect(wait=False)
-                if batch is None:
+                if not batch:
                     empty += 1
                     if idle_polls is not None and empty >= idle_polls and not in_flight:
                         break
                     continue
                 empty = 0
+                if polled and in_flight and len(batch) < self.config.max_batch_messages:
+                    continue  # the writer is busy: grow the next batch, so commits get fewer and larger
                 collect(wait=True)  # one batch in flight at most: offsets commit in order
+                pending.put(batch)
+                in_flight += 1
+                batch = None
+            if batch:  # stopped with polled messages not yet written: write them (or they are re-read)
+                collect(wait=True)
                 pending.put(batch)
                 in_flight += 1
             collect(wait=True)
@@ -314,8 +329,9 @@ class Pipeline:
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
-    def _publish(self, batch: SinkBatch) -> None:
-        """Before the DuckDB commit: a crash after it must not have lost a topic record (at-least-once)."""
+    def _publish(self, batch: SinkBatch, since: int = 0) -> None:
+        """Before the DuckDB commit: a crash after it must not have lost a topic record (at-least-once).
+        Publishes what messages `since` onwards (message index in the batch) produced."""
         producer = self._producer
         assert producer is not None
         cfg = self.config
@@ -323,13 +339,16 @@ class Pipeline:
         if cfg.publish_enriched and batch.row_owner:
             columns = batch.columns
             names = list(columns)
-            for i in range(len(batch.row_owner)):
+            for i, owner in enumerate(batch.row_owner):
+                if owner < since:
+                    continue
                 row = {name: columns[name][i] for name in names}
-                producer.send(cfg.enriched_topic, key=str(row["batch_id"]).encode(),
-                              value=json.dumps(row, separators=(",", ":")).encode())
+                producer.send(cfg.enriched_topic, key=str(row["batch_id"]).encode(), value=orjson.dumps(row))
             sent = True
         now_ms = str(int(time.time() * 1000)).encode()
-        for letter in batch.deadletters.values():
+        for index, letter in batch.deadletters.items():
+            if index < since:
+                continue
             producer.send(cfg.deadletter_topic, key=letter.dl_id.encode(), value=letter.raw, headers=[
                 (H_KIND, KIND_DEADLETTER), (H_DL_ID, letter.dl_id.encode()), (H_REASON, letter.reason.encode()),
                 (H_DETAIL, letter.detail.encode()), (H_SOURCE_TOPIC, cfg.raw_topic.encode()),
