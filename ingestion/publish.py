@@ -11,14 +11,14 @@ Bad lines are published as they are: the pipeline dead-letters them with a reaso
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, MessageSizeTooLargeError
 
 from ingestion.enrich import event_id_for
 from ingestion.events import partition_key
@@ -72,12 +72,16 @@ def key_for(raw: bytes) -> bytes | None:
 
 def _key_and_id(raw: bytes) -> tuple[bytes | None, str | None]:
     try:
-        data = json.loads(raw)
+        # orjson like the pipeline: stdlib json accepts lone surrogates ("\\ud800") that orjson cannot re-encode
+        data = orjson.loads(raw)
     except (ValueError, RecursionError):
         return None, None
     if not isinstance(data, dict):
         return None, None
-    return partition_key(data), event_id_for(data)
+    try:
+        return partition_key(data), event_id_for(data)
+    except (TypeError, ValueError):  # not encodable canonically: the pipeline dead-letters it anyway
+        return partition_key(data), None
 
 
 def publish_file(path: Path, bootstrap: str, settings: Settings, progress: Progress | None = None) -> IngestReport:
@@ -108,8 +112,9 @@ def publish_file(path: Path, bootstrap: str, settings: Settings, progress: Progr
         for line_no, future in pending:
             try:
                 meta = future.get(timeout=30)  # type: ignore[attr-defined]
-            except KafkaError as error:
-                report.not_published.append((line_no, "not_published", str(error)))
+            except KafkaError as error:  # a line over the producer's request size fails here, not at send()
+                reason = "too_large" if isinstance(error, MessageSizeTooLargeError) else "not_published"
+                report.not_published.append((line_no, reason, str(error)))
                 continue
             report.published.append(LineRef(line_no, meta.partition, meta.offset))
     finally:
