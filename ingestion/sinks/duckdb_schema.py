@@ -8,7 +8,8 @@ embedded sink's materialisations (Druid computes the same with GROUP BY at query
 - course_activity: first/last activity per (learner, batch, course) over all content-state events.
 - course_leaves / unit_leaves: the *current* hierarchy's non-optional leaves (replaced on republish).
 - pipeline_offsets: next Kafka offset per raw partition, committed in the same transaction as the rows.
-- raw_log: one row per raw message processed (outcome), for `lpa ingest --wait` accounting.
+- raw_log: one row per raw message processed (outcome). No key: a message is written in the transaction that
+  moves its partition's offset past it, so it cannot be written twice (the SIGKILL tests count it).
 - deadletters: rejected messages with their original bytes and reason.
 """
 
@@ -46,8 +47,7 @@ STATE_DDL: tuple[str, ...] = (
         PRIMARY KEY (topic, partition))""",
     """CREATE TABLE IF NOT EXISTS raw_log (
         topic VARCHAR NOT NULL, partition INTEGER NOT NULL, "offset" BIGINT NOT NULL,
-        outcome VARCHAR NOT NULL, event_id VARCHAR, processed_at TIMESTAMP NOT NULL,
-        PRIMARY KEY (topic, partition, "offset"))""",
+        outcome VARCHAR NOT NULL, event_id VARCHAR, processed_at TIMESTAMP NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS deadletters (
         dl_id VARCHAR PRIMARY KEY, topic VARCHAR NOT NULL, partition INTEGER NOT NULL, "offset" BIGINT NOT NULL,
         reason VARCHAR NOT NULL, detail VARCHAR NOT NULL, raw BLOB NOT NULL, received_at TIMESTAMP NOT NULL,

@@ -174,7 +174,7 @@ class DuckDBSink:
         self.conn.register("lpa_batch_log", table)
         try:
             self.conn.execute('INSERT INTO raw_log SELECT topic, partition, "offset", outcome, event_id, ? '
-                              "FROM lpa_batch_log ON CONFLICT DO NOTHING", [now])
+                              "FROM lpa_batch_log", [now])
         finally:
             self.conn.unregister("lpa_batch_log")
 
