@@ -111,10 +111,13 @@ def run_backfill(spark: SparkSession, input_dir: str, catalog_dir: str | Path, o
     courses = load_catalog(catalog_dir)
     progress(f"catalog: {len(courses)} course(s) from {catalog_dir}")
     catalog = catalog_frames(spark, courses)
-    summaries = [s for table in Table
-                 if (s := backfill_table(spark, input_dir, output_dir, table, catalog, progress)) is not None]
-    if not any(s.table == Table.CONTENT_CONSUMPTION.value for s in summaries):
-        raise InputNotFoundError(f"{input_dir}: no {Table.CONTENT_CONSUMPTION.value} folder: nothing to backfill")
+    summaries: list[TableSummary] = []
+    for table in Table:  # content consumption first: without it there is nothing to backfill
+        summary = backfill_table(spark, input_dir, output_dir, table, catalog, progress)
+        if summary is None and table is Table.CONTENT_CONSUMPTION:
+            raise InputNotFoundError(f"{input_dir}: no {table.value} folder: nothing to backfill")
+        if summary is not None:
+            summaries.append(summary)
 
     rollup_start = time.monotonic()
     progress("daily_progress: computing rollups from the enriched content-state rows")
@@ -131,12 +134,12 @@ def run_backfill(spark: SparkSession, input_dir: str, catalog_dir: str | Path, o
         history.unpersist()
     rollup_rows = _count(spark, rollup_path)
     progress(f"daily_progress: wrote {rollup_rows:,} rows")
-    summary = BackfillSummary(input=input_dir, output=output_dir, courses=len(courses), tables=summaries,
+    result = BackfillSummary(input=input_dir, output=output_dir, courses=len(courses), tables=summaries,
                               daily_progress_rows=rollup_rows,
                               rollup_seconds=round(time.monotonic() - rollup_start, 2),
                               total_seconds=round(time.monotonic() - start, 2))
-    _write_summary(spark, output_dir, summary)
-    return summary
+    _write_summary(spark, output_dir, result)
+    return result
 
 
 def _write_summary(spark: SparkSession, output_dir: str, summary: BackfillSummary) -> None:

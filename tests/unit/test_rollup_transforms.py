@@ -315,3 +315,11 @@ def test_daily_progress_schema(spark: SparkSession, catalog: CatalogFrames) -> N
         daily_progress(catalog.scopes, catalog.scope_leaves))
     assert [(f.name, f.dataType) for f in got.schema.fields] == [
         (f.name, f.dataType) for f in DAILY_PROGRESS_SCHEMA.fields]
+
+
+def test_druid_spec_file_is_rendered_from_the_rollup_schema() -> None:
+    from rollup_jobs import druid_spec
+
+    assert druid_spec.SPEC_FILE.read_text() == druid_spec.rendered()
+    names = [d["name"] for d in druid_spec.dimensions()]
+    assert names == [c for c in DAILY_PROGRESS_COLUMNS if c != druid_spec.TIME_COLUMN]
