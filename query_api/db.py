@@ -6,6 +6,7 @@ Alembic's to create (`lpa db upgrade`, or automatically for the embedded SQLite 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,7 +14,10 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -74,6 +78,11 @@ def session() -> Session:
 def _close_session(error: BaseException | None) -> None:
     db_session: Session | None = g.pop("lpa_db_session", None)
     if db_session is not None:
-        if error is not None:
-            db_session.rollback()
-        db_session.close()
+        try:
+            if error is not None:
+                db_session.rollback()
+            db_session.close()
+        except SQLAlchemyError as failure:
+            # The connection died under the request (database restarting): the answer is already made, and
+            # the pool drops the dead connection; raising here would turn it into an unhandled 500.
+            log.warning("closing the metadata session failed: %s", failure)

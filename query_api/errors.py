@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,15 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
                422: "invalid_input", 429: "too_many_requests"}
 
 
+def _metadata_down(error: BaseException) -> bool:
+    """A lost or refused database connection, as opposed to a bug or a refused value."""
+    if isinstance(error, OperationalError) and type(error.orig).__module__.startswith("sqlite3"):
+        return "locked" in str(error.orig) or "busy" in str(error.orig)  # not "no such table": that is a bug
+    if isinstance(error, OperationalError | InterfaceError | DisconnectionError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
 def to_response(error: BaseException) -> tuple[Response, int]:
     """Any exception -> (JSON body, status). Unexpected ones are logged with their traceback, answered 500."""
     if isinstance(error, ApiError):
@@ -103,6 +112,11 @@ def to_response(error: BaseException) -> tuple[Response, int]:
         # The database refused a value (too long, NUL byte, out of range): the input's fault, not ours.
         log.warning("database refused a value: %s", error.orig)
         api = Invalid("a value in the request cannot be stored (too long or invalid characters)", code="invalid_value")
+    elif _metadata_down(error):
+        # PostgreSQL restarting or unreachable (or SQLite locked past its timeout): transient, retry later.
+        log.warning("metadata store unavailable: %s", error)
+        api = Unavailable("the metadata store cannot answer right now; try again shortly", {"store": "metadata"},
+                          code="metadata_unavailable")
     elif isinstance(error, HTTPException):
         status = error.code or 500
         api = ApiError(status, _HTTP_CODES.get(status, "http_error"), error.description or error.name)
