@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from pyspark.sql import SparkSession
+
+LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
 def build_session(master: str | None = "local[*]", *, app_name: str = "lpa-backfill",
@@ -26,6 +29,8 @@ def build_session(master: str | None = "local[*]", *, app_name: str = "lpa-backf
                    .config("spark.driver.memory", driver_memory)
                    .config("spark.driver.host", "127.0.0.1")
                    .config("spark.driver.bindAddress", "127.0.0.1"))
+        if LOG4J_CONFIG.is_file():  # quiet JVM start-up: Spark's WARN lines would drown the CLI's progress
+            builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile={LOG4J_CONFIG}")
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
