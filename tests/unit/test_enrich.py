@@ -104,3 +104,15 @@ def test_fast_uuid5_is_the_standard_uuid5() -> None:
 
     for name in ["", "a", "BE_JOB_REQUEST|u_7|b_101|do_course_1|do_leaf_1|2|1732500000000", "héllo ✓", "x" * 500]:
         assert uuid5_str(name) == str(uuid.uuid5(EVENT_NAMESPACE, name))
+
+
+def test_fast_rows_equal_validated_rows() -> None:
+    from ingestion.enrich import _row
+    from ingestion.schema import EnrichedRow
+
+    values = {"ets": 1, "row_id": "r", "event_id": "e", "eid": "BE_JOB_REQUEST", "mid": "m", "batch_id": "b",
+              "content_id": "x", "unit_ids": ["u"], "status": 2}
+    fast = _row(**values)
+    assert fast == EnrichedRow(**values)
+    assert fast.model_dump() == EnrichedRow(**values).model_dump()
+    assert _row(**{k: v for k, v in values.items() if k != "unit_ids"}).unit_ids == []
