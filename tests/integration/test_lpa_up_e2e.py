@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,10 +13,10 @@ import pytest
 import requests
 
 from tests.fixtures.courses import FRACTIONS
+from tests.fixtures.stack import LPA, lpa_up
 
 pytestmark = pytest.mark.integration
 
-LPA = [sys.executable, "-m", "lpa"]
 
 
 def _lpa(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -33,36 +30,8 @@ def _lpa(data_dir: Path, *args: str, check: bool = True) -> subprocess.Completed
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     data_dir = tmp_path_factory.mktemp("lpa-up")
-    log = (data_dir / "up.log").open("w")
-    process = subprocess.Popen([*LPA, "up", "--data-dir", str(data_dir), "--api-port", "0"],
-                               stdout=log, stderr=subprocess.STDOUT)
-    run_file = data_dir / "run.json"
-    api_url = ""
-    deadline = time.monotonic() + 90
-    try:
-        while time.monotonic() < deadline:
-            assert process.poll() is None, (data_dir / "up.log").read_text()
-            if run_file.exists():
-                api_url = json.loads(run_file.read_text())["api_url"]
-                try:
-                    if requests.get(f"{api_url}/readyz", timeout=2).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-            time.sleep(0.3)
-        else:
-            raise AssertionError(f"lpa up not ready:\n{(data_dir / 'up.log').read_text()}")
+    with lpa_up(data_dir) as api_url:
         yield data_dir, api_url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-        log.close()
-    assert process.returncode == 0, (data_dir / "up.log").read_text()
-    assert not run_file.exists(), "lpa up must remove run.json when it stops"
 
 
 def _event(eid: str, ets: int, edata: dict[str, object], mid: str) -> str:

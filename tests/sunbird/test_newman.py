@@ -14,10 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,13 +24,13 @@ import requests
 
 from lpa.settings import Settings
 from query_api.auth import issue_token
+from tests.fixtures.stack import lpa_up
 
 pytestmark = pytest.mark.integration
 
 HERE = Path(__file__).parent
 COLLECTION = HERE / "groups-service" / "groups_api_tests.postman_collection.json"
 NEWMAN = HERE / "node_modules" / ".bin" / "newman"
-LPA = [sys.executable, "-m", "lpa"]
 USER = "sunbird-user-1"
 SUBJECT = f"f:5a8a3f2b-3409-42e0-9001-f913bc0fde31:{USER}"  # Keycloak style: the user id follows the last ':'
 
@@ -53,33 +50,8 @@ def _requests_in(items: list[dict[str, Any]]) -> list[str]:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     data_dir = tmp_path_factory.mktemp("lpa-up-sunbird")
-    log = (data_dir / "up.log").open("w")
-    process = subprocess.Popen([*LPA, "up", "--data-dir", str(data_dir), "--api-port", "0"],
-                               stdout=log, stderr=subprocess.STDOUT)
-    run_file = data_dir / "run.json"
-    deadline = time.monotonic() + 90
-    try:
-        while True:
-            assert process.poll() is None, (data_dir / "up.log").read_text()
-            assert time.monotonic() < deadline, f"lpa up not ready:\n{(data_dir / 'up.log').read_text()}"
-            if run_file.exists():
-                api_url = json.loads(run_file.read_text())["api_url"]
-                try:
-                    if requests.get(f"{api_url}/readyz", timeout=2).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-            time.sleep(0.3)
+    with lpa_up(data_dir) as api_url:
         yield data_dir, api_url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-        finally:
-            log.close()
 
 
 @pytest.fixture(scope="module")
