@@ -230,3 +230,26 @@ def _wait_for(condition: Any, timeout_s: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def test_lost_connections_map_to_503_but_sqlite_schema_errors_stay_bugs(tmp_path: Path) -> None:
+    """The mapping the outage relies on, without an outage: psycopg's connection failures and AdminShutdown are
+    503 metadata_unavailable; a SQLite "no such table" is a bug (500), a locked SQLite file is transient (503)."""
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    from query_api.errors import to_response
+
+    app = create_app(Settings(data_dir=tmp_path, jwt_secret=SECRET), test_config={"AUTO_MIGRATE": False})
+    cases = [(psycopg.OperationalError("connection refused"), 503),
+             (psycopg.errors.AdminShutdown("terminating connection due to administrator command"), 503),
+             (sqlite3.OperationalError("database is locked"), 503),
+             (sqlite3.OperationalError("no such table: groups"), 500)]
+    with app.test_request_context():
+        for orig, status in cases:
+            response, answered = to_response(OperationalError("SELECT 1", {}, orig))
+            assert answered == status, orig
+            if status == 503:
+                assert response.json["error"]["code"] == "metadata_unavailable"
