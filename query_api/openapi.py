@@ -13,6 +13,9 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from query_api.plugins.openapi_routes import PLUGIN_ROUTES
+from query_api.plugins.progress_report.report import ReportQuery
+from query_api.plugins.progress_report.views import CourseAdd
+from query_api.progress.models import ProgressReport
 from query_api.schemas.batches import BatchCreate, BatchOut, BatchUpdate, EnrolmentList, EnrolmentOut, ProgramOut
 from query_api.schemas.catalog import CourseOut as CourseDetail
 from query_api.schemas.catalog import CoursePage, CourseQuery, HierarchyStored
@@ -67,6 +70,19 @@ SUNBIRD_ROUTES: tuple[Route, ...] = (
            "lms-service: group activity aggregate", AggregateBody))
       for path in (gateway, service)),
 )
+_PR = "/v1/groups/{groupId}/plugins/progress-report"
+# The Progress Report plugin (contracts.md section 6; ?format=csv answers text/csv with the same rows).
+PROGRESS_ROUTES: tuple[Route, ...] = (
+    Route("get", f"{_PR}/report", "The group's progress report (members; admins see every row)", P, ProgressReport,
+          query=ReportQuery, errors=(401, 403, 404, 422, 503)),
+    Route("get", f"{_PR}/courses", "The report's configured courses", P, None, errors=(401, 404)),
+    Route("post", f"{_PR}/courses", "Add a configured course (admins)", P, None, CourseAdd,
+          errors=(401, 403, 404, 409, 422)),
+    Route("delete", f"{_PR}/courses/{{courseId}}", "Remove a configured course (admins)", P, None,
+          errors=(401, 403, 404, 409, 422)),
+    Route("get", f"{_PR}/courses/search", "Search the catalog with the config's filters as defaults", P, None,
+          query=CourseQuery, errors=(401, 404, 422)),
+)
 ROUTES: tuple[Route, ...] = (
     Route("get", "/healthz", "The process is up", H, Health, auth=False, errors=()),
     Route("get", "/readyz", "Metadata store, plugins and registered checks are ready", H, Readiness, auth=False,
@@ -114,6 +130,7 @@ ROUTES: tuple[Route, ...] = (
     Route("get", "/v1/courses/{courseId}/hierarchy", "The stored hierarchy JSON", C, None),
     Route("put", "/v1/courses/{courseId}/hierarchy", "Load or republish a hierarchy (operators)", C,
           HierarchyStored, errors=(401, 403, 422, 503)),
+    *PROGRESS_ROUTES,
     *(Route(**spec) for spec in PLUGIN_ROUTES),  # the group plugins' endpoints (query_api/plugins)
     *SUNBIRD_ROUTES,
 )
