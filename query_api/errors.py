@@ -93,7 +93,7 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
                422: "invalid_input", 429: "too_many_requests"}
 
 
-def _metadata_down(error: BaseException) -> bool:
+def metadata_down(error: BaseException) -> bool:
     """A lost or refused database connection, as opposed to a bug or a refused value."""
     if isinstance(error, OperationalError) and type(error.orig).__module__.startswith("sqlite3"):
         return "locked" in str(error.orig) or "busy" in str(error.orig)  # not "no such table": that is a bug
@@ -112,7 +112,7 @@ def to_response(error: BaseException) -> tuple[Response, int]:
         # The database refused a value (too long, NUL byte, out of range): the input's fault, not ours.
         log.warning("database refused a value: %s", error.orig)
         api = Invalid("a value in the request cannot be stored (too long or invalid characters)", code="invalid_value")
-    elif _metadata_down(error):
+    elif metadata_down(error):
         # PostgreSQL restarting or unreachable (or SQLite locked past its timeout): transient, retry later.
         log.warning("metadata store unavailable: %s", error)
         api = Unavailable("the metadata store cannot answer right now; try again shortly", {"store": "metadata"},

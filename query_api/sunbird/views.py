@@ -19,7 +19,7 @@ from sqlalchemy.exc import DataError
 
 from query_api import db
 from query_api.auth import SUNBIRD_HEADER, decode_token
-from query_api.errors import ApiError, Forbidden, GroupSuspended, Unauthorized
+from query_api.errors import ApiError, Forbidden, GroupSuspended, Unauthorized, metadata_down
 from query_api.store.base import StoreError
 from query_api.sunbird import aggregate as agg
 from query_api.sunbird import envelope
@@ -125,6 +125,9 @@ def _translate(call: Call, raised: Exception) -> SunbirdError:
         return SunbirdError(call.failed, raised.http_status, detail=str(raised))
     if isinstance(raised, ApiError):
         return _from_project(call, raised)
+    if metadata_down(raised):  # PostgreSQL restarting: transient, like the project's 503 metadata_unavailable
+        log.warning("sunbird %s: metadata store unavailable: %s", call.api_id, raised)
+        return SunbirdError(call.failed, 503, detail="the metadata store cannot answer right now; try again shortly")
     log.error("sunbird %s failed: %s", call.api_id, raised, exc_info=raised)
     return SunbirdError(call.failed, 500)
 

@@ -317,3 +317,17 @@ def test_health_answers_in_the_portal_shape(client: FlaskClient) -> None:
     assert (body["id"], body["ver"], body["responseCode"]) == ("portal.Health.API", "1.0", "OK")
     assert body["result"]["healthy"] is True and isinstance(body["result"]["check"], list)
     assert body["params"]["err"] is None and isinstance(body["params"]["msgid"], str)
+
+
+def test_a_metadata_outage_is_a_503_in_sunbird_dialect(sb: Sb, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from query_api.sunbird import groups as calls
+
+    def down(*_: Any, **__: Any) -> Any:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(calls, "create", down)
+    response = sb.create("u_1")
+    assert response.status_code == 503
+    assert response.json["params"]["status"] == "failed"
