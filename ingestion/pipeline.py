@@ -64,6 +64,10 @@ class PipelineError(RuntimeError):
     """The pipeline cannot go on without losing events (e.g. the metadata callback keeps failing)."""
 
 
+class BrokerLogLost(PipelineError):
+    """The broker no longer holds the log the stored offsets refer to (e.g. a memory-only broker restarted)."""
+
+
 def deadletter_id(source: str, partition: int, offset: int) -> str:
     """Stable per raw message: a redelivery after a crash gives the same id, so it is not doubled."""
     return str(uuid.uuid5(EVENT_NAMESPACE, f"deadletter/{source}/{partition}/{offset}"))
@@ -133,6 +137,8 @@ class Pipeline:
         self._producer: KafkaProducer | None = None
         self._partitions: list[TopicPartition] = []
         self.source = ""
+        self._cluster: str | None = None
+        self._next: dict[int, int] = {}  # partition -> next offset expected (guards against a lost log)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> Pipeline:
@@ -144,10 +150,12 @@ class Pipeline:
         self._consumer = consumer
         self._producer = make_producer(cfg.bootstrap, client_id="lpa-pipeline")
         self._partitions = topic_partitions(consumer, cfg.raw_topic)
-        log_id = cfg.log_id or _cluster_id(consumer) or "kafka"
+        self._cluster = _cluster_id(consumer)
+        log_id = cfg.log_id or self._cluster or "kafka"
         self.source = f"{cfg.raw_topic}@{log_id}"
         consumer.assign(self._partitions)
         stored = self.sink.load_offsets(self.source)
+        self._next = dict(stored)
         for tp in self._partitions:
             if tp.partition in stored:
                 consumer.seek(tp, stored[tp.partition])
@@ -211,6 +219,7 @@ class Pipeline:
                 refresh()
         polled = consumer.poll(timeout_ms=self.config.poll_timeout_ms if timeout_ms is None else timeout_ms,
                                max_records=self.config.max_poll_records)
+        self._check_log(consumer, polled)
         if not polled:
             return 0
         before = len(batch)
@@ -219,6 +228,34 @@ class Pipeline:
                 self._handle(record, batch)
         self._publish(batch, since=before)
         return len(batch) - before
+
+    def _check_log(self, consumer: KafkaConsumer, polled: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Stop loudly when the broker's log is not the one we were reading: another cluster id, or a partition
+        whose offsets went backwards (a memory-only broker restarted: the client resets to its new, empty log).
+        Going on would silently skip what the lost log held, or mix two logs under one source."""
+        cluster = _cluster_id(consumer)
+        if self._cluster and cluster and cluster != self._cluster:
+            raise BrokerLogLost(f"the broker's cluster id changed from {self._cluster} to {cluster}: a different "
+                                f"or restarted broker; events not yet processed from the old one are lost")
+        for tp in self._partitions:
+            expected = self._next.get(tp.partition)
+            records = polled.get(tp)
+            if records:
+                first = records[0].offset
+                if expected is not None and first < expected:
+                    raise BrokerLogLost(f"{tp.topic}/{tp.partition} went back from offset {expected} to {first}: "
+                                        f"the broker lost its log (a memory-only broker restarted?)")
+                self._next[tp.partition] = records[-1].offset + 1
+            elif expected is not None and not polled:
+                # The log's end as the last fetch answer gave it (no network), and our position: either below
+                # what we already consumed means the log is shorter than it was. Tansu answers a fetch past
+                # the end with an empty batch, not OFFSET_OUT_OF_RANGE, so the high watermark is the witness.
+                position = consumer._subscription.assignment[tp].position  # None while resetting
+                for name, value in (("log end", consumer.highwater(tp)),
+                                    ("position", getattr(position, "offset", position))):
+                    if value is not None and value < expected:
+                        raise BrokerLogLost(f"{tp.topic}/{tp.partition}: {name} went back from offset {expected} "
+                                            f"to {value}: the broker lost its log (a memory-only broker restarted?)")
 
     def _finish(self, batch: SinkBatch, result: SinkResult) -> None:
         self.stats.add(result, batch)

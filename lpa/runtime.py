@@ -80,6 +80,8 @@ class Stack:
                                   test_config={"READINESS_CHECKS": checks, "EXTRA_BLUEPRINTS": WEB_BLUEPRINTS})
             self._start_pipeline(on_progress)
             self._start_api(on_progress)
+            if self.broker is not None:
+                self._spawn("lpa-broker-watch", self._watch_broker)
             write_runtime(settings.runtime_file, RuntimeInfo(pid=os.getpid(), kafka_bootstrap=self.bootstrap,
                                                              api_url=self.api_url,
                                                              data_dir=str(settings.data_dir.resolve())))
@@ -125,6 +127,19 @@ class Stack:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
+
+    def _watch_broker(self) -> None:
+        """The embedded broker keeps topics in memory: if it dies, say so loudly once (readiness is red too).
+        It is not restarted behind the user's back: a new broker is an empty log, and events published to the
+        old one and not yet stored are gone; the pipeline would refuse the new log anyway (BrokerLogLost)."""
+        assert self.broker is not None
+        while not self._stop.wait(1.0):
+            if not self.broker.is_running():
+                log.error("the embedded Kafka broker (pid %s) stopped: it keeps topics in memory, so events "
+                          "published to it and not yet stored are lost; the pipeline cannot go on. Restart "
+                          "`lpa up` (stored data is kept in %s) and re-ingest what was published since the last "
+                          "`lpa ingest --wait`", self.broker.pid, self.settings.data_dir)
+                return
 
     # -- readiness ----------------------------------------------------------------------------------------------
     def _pipeline_check(self) -> tuple[str, bool, str]:
