@@ -45,9 +45,18 @@ class TcpProxy:
         self._lock = threading.Lock()
 
     def up(self) -> TcpProxy:
-        server = socket.socket()
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(("127.0.0.1", self.port))
+        deadline = time.monotonic() + 15
+        while True:  # the old listener's fd may linger briefly after down()
+            server = socket.socket()
+            server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                server.bind(("127.0.0.1", self.port))
+                break
+            except OSError:
+                server.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
         server.listen(64)
         self._server = server
         threading.Thread(target=self._accept, args=(server,), daemon=True).start()
@@ -56,6 +65,10 @@ class TcpProxy:
     def down(self) -> None:
         server, self._server = self._server, None
         if server is not None:
+            try:
+                server.shutdown(socket.SHUT_RDWR)  # wakes the accept() blocked in the proxy's thread
+            except OSError:
+                pass
             server.close()
         with self._lock:
             conns, self._conns = self._conns, []
