@@ -1,7 +1,7 @@
 """The app factory: no module-level app; extensions wired here; one blueprint per resource, plugin
 blueprints from the plugin registry, and optional extra blueprints from `app.config["EXTRA_BLUEPRINTS"]`.
 
-Production: `gunicorn 'query_api.app:create_app()'` (settings from LPA_* variables).
+Production: `gunicorn 'query_api.wsgi:create_production_app()'` (the analytics store attached; see query_api/wsgi.py).
 """
 
 from __future__ import annotations
