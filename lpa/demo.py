@@ -33,6 +33,25 @@ def _load_courses(stack: Stack, paths: list, token: str) -> None:
             raise StackError(f"{path}: the catalog refused it: {answer.get_json()}")
 
 
+def _link_more_plugins(stack: Stack, plan: DemoPlan) -> None:
+    """As the batch's mentor would, through the API: so the group page shows more than one tab."""
+    from query_api.services.batches import batch_group_id
+
+    assert stack.app is not None
+    client = stack.app.test_client()
+    headers = {"Authorization": f"Bearer {issue_token(stack.settings, plan.viewer_user_id)}"}
+    group = f"/v1/groups/{batch_group_id(plan.featured_batch_id)}/plugins"
+    links = {"leaderboard": {"scope": {"type": "batch", "batchId": plan.featured_batch_id}, "metric": "progress"},
+             "announcements": {}, "activity-stream": {}, "discussion-forum": {}}
+    for plugin_id, config in links.items():
+        answer = client.put(f"{group}/{plugin_id}", json={"config": config}, headers=headers)
+        if answer.status_code >= 400:
+            raise StackError(f"linking {plugin_id} to the demo group failed: {answer.get_json()}")
+    client.post(f"{group}/announcements/announcements", headers=headers,
+                json={"title": "Welcome to the Foundations programme",
+                      "body": "Fractions, geometry and reading this term. Check your progress tab every week."})
+
+
 def load_demo(stack: Stack, say: Callable[[str], None] = print) -> DemoResult:
     settings = stack.settings
     assert stack.app is not None
@@ -48,6 +67,8 @@ def load_demo(stack: Stack, say: Callable[[str], None] = print) -> DemoResult:
     database = stack.app.extensions["lpa.db"]
     with session_scope(database.session_factory) as session:
         groups = create_demo_groups(session, settings, stack.app.extensions["lpa.plugins"], plan)
+    say("linking the other plugins to the program batch's group (leaderboard, announcements, ...)")
+    _link_more_plugins(stack, plan)
     if plan.republish:
         say("republishing a course (progress follows the current hierarchy)")
         _load_courses(stack, plan.republish, operator)
