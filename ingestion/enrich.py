@@ -74,15 +74,19 @@ def fact_row_id(eid: str, *natural_key: object) -> str:
     return uuid5_str("|".join([eid, *("" if p is None else str(p) for p in natural_key)]))
 
 
-_UNSET: dict[str, Any] = {name: None for name, f in EnrichedRow.model_fields.items() if not f.is_required()}
+_FIELDS = tuple(EnrichedRow.model_fields)
 
 
 def _row(**values: Any) -> EnrichedRow:
     """What `EnrichedRow.model_construct` does (no re-validation: the values come from an event pydantic has
     validated), without its per-field default resolution, which cost more than the rest of enrichment in the
-    pipeline's hot path. Every field gets a value; tests compare these rows with validated ones."""
+    pipeline's hot path. Every field gets a value, in the model's field order (model_dump keeps it); tests
+    compare these rows with validated ones."""
     row = object.__new__(EnrichedRow)
-    fields = {**_UNSET, "unit_ids": [], **values}
+    fields = dict.fromkeys(_FIELDS)
+    fields.update(values)
+    if fields["unit_ids"] is None:
+        fields["unit_ids"] = []
     object.__setattr__(row, "__dict__", fields)
     object.__setattr__(row, "__pydantic_fields_set__", set(values))
     object.__setattr__(row, "__pydantic_extra__", None)

@@ -115,4 +115,5 @@ def test_fast_rows_equal_validated_rows() -> None:
     fast = _row(**values)
     assert fast == EnrichedRow(**values)
     assert fast.model_dump() == EnrichedRow(**values).model_dump()
+    assert list(fast.model_dump()) == list(EnrichedRow.model_fields)  # column order: positional inserts rely on it
     assert _row(**{k: v for k, v in values.items() if k != "unit_ids"}).unit_ids == []
