@@ -233,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     info = machine()
     entries: dict[str, dict[str, Any]] = {}
+    previous = folder / "all.json"
+    if wanted and previous.exists():
+        # A partial run (--only) updates its rows and keeps the other benchmarks' last results in the table.
+        entries.update(json.loads(previous.read_text()).get("benchmarks", {}))
     for bench in BENCHES:
         if wanted and bench.name not in wanted:
             continue
