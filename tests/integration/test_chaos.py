@@ -19,7 +19,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -27,17 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer
 
 from ingestion.enrich import event_id_for
 from ingestion.kafka_io import make_producer
 from ingestion.sinks.duckdb_conn import open_duckdb
 from lpa.settings import Settings
 from tests.fixtures.courses import FRACTIONS, simple_course
+from tests.fixtures.pipeline_process import committed_total, start_pipeline
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
-REPO = Path(__file__).resolve().parents[2]
 EVENTS = int(os.environ.get("LPA_CHAOS_EVENTS", "200000"))
 KILLS = int(os.environ.get("LPA_CHAOS_KILLS", "20"))
 COURSE_B = simple_course("do_course_b", {"u_b1": ["l_b1", "l_b2"], "u_b2": ["l_b3"]})
@@ -132,18 +131,7 @@ def generate(count: int, seed: int) -> tuple[list[bytes], list[tuple[bytes, byte
 
 
 def _start(settings: Settings, db: Path, catalog: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "ingestion.pipeline_main", "--bootstrap", str(settings.kafka_bootstrap),
-           "--duckdb", str(db), "--catalog-dir", str(catalog), "--raw-topic", settings.raw_topic,
-           "--enriched-topic", settings.enriched_topic, "--deadletter-topic", settings.deadletter_topic,
-           "--group", settings.consumer_group, "--no-enriched", *extra]
-    with open(log, "ab") as out:
-        return subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "LPA_LOG_FORMAT": "text", "LPA_LOG_LEVEL": "WARNING"})
-
-
-def _committed(consumer: KafkaConsumer, settings: Settings) -> int:
-    return sum(consumer.committed(TopicPartition(settings.raw_topic, p)) or 0
-               for p in range(settings.topic_partitions))
+    return start_pipeline(settings, db, catalog, log, "--no-enriched", *extra)
 
 
 def test_twenty_sigkills_during_a_stream_lose_and_double_nothing(lpa_settings: Settings, tmp_path: Path) -> None:
@@ -188,10 +176,10 @@ def test_twenty_sigkills_during_a_stream_lose_and_double_nothing(lpa_settings: S
     for i in range(KILLS):
         proc = _start(lpa_settings, db, catalog, log)
         if i not in early:
-            before = _committed(watcher, lpa_settings)
+            before = committed_total(watcher, lpa_settings)
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and proc.poll() is None:
-                done = _committed(watcher, lpa_settings)
+                done = committed_total(watcher, lpa_settings)
                 if done > before or (done >= total and not producer_thread.is_alive()):
                     break
                 time.sleep(0.02)

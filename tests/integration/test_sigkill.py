@@ -4,18 +4,16 @@ independent recomputation of what the events must give."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer
 
 from ingestion.enrich import event_id_for
 from ingestion.kafka_io import make_producer
@@ -23,10 +21,10 @@ from ingestion.sinks.duckdb_conn import open_duckdb
 from lpa.settings import Settings
 from tests.fixtures import events as ev
 from tests.fixtures.courses import FRACTIONS, simple_course
+from tests.fixtures.pipeline_process import committed_total, start_pipeline
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
 COURSE_B = simple_course("do_course_b", {"u_b1": ["l_b1", "l_b2"], "u_b2": ["l_b3"]})
 LEAVES = {"do_course_1": ["do_leaf_1", "do_leaf_2", "do_leaf_3", "do_not_in_tree"],
           "do_course_b": ["l_b1", "l_b2", "l_b3"]}
@@ -114,18 +112,7 @@ def _expected(lines: list[bytes]) -> dict[str, Any]:
 
 
 def _start(settings: Settings, db: Path, catalog: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "ingestion.pipeline_main", "--bootstrap", str(settings.kafka_bootstrap),
-           "--duckdb", str(db), "--catalog-dir", str(catalog), "--raw-topic", settings.raw_topic,
-           "--enriched-topic", settings.enriched_topic, "--deadletter-topic", settings.deadletter_topic,
-           "--group", settings.consumer_group, "--max-poll-records", "97", *extra]
-    with open(log, "ab") as out:
-        return subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "LPA_LOG_FORMAT": "text", "LPA_LOG_LEVEL": "WARNING"})
-
-
-def _committed(consumer: KafkaConsumer, settings: Settings) -> int:
-    return sum(consumer.committed(TopicPartition(settings.raw_topic, p)) or 0
-               for p in range(settings.topic_partitions))
+    return start_pipeline(settings, db, catalog, log, "--max-poll-records", "97", *extra)
 
 
 def test_sigkill_at_random_moments_loses_and_doubles_nothing(lpa_settings: Settings, tmp_path: Path) -> None:
@@ -151,10 +138,10 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(lpa_settings: Setti
             producer.send(lpa_settings.raw_topic, key=key, value=raw)
         producer.flush()
         published.extend(wave)
-        before = _committed(watcher, lpa_settings)
+        before = committed_total(watcher, lpa_settings)
         proc = _start(lpa_settings, db, catalog, log)
         deadline = time.monotonic() + 20
-        while _committed(watcher, lpa_settings) <= before and time.monotonic() < deadline:
+        while committed_total(watcher, lpa_settings) <= before and time.monotonic() < deadline:
             time.sleep(0.02)  # wait for progress, so the kill lands mid-stream
         time.sleep(rng.uniform(0.0, 0.15))
         proc.send_signal(signal.SIGKILL)
