@@ -7,6 +7,7 @@ kept in `load_errors` (shown on /readyz and GET /v1/plugins), never silently ski
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -22,6 +23,16 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "lpa.plugins"
 PLUGIN_ID = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
+
+
+def views_blueprint(module: str) -> Callable[[], Blueprint]:
+    """A `blueprint_factory` that imports `module` and returns its `blueprint` only when the app is built:
+    the registry entry stays cheap to import, and an import error is recorded as the plugin's load error."""
+
+    def factory() -> Blueprint:
+        return importlib.import_module(module).blueprint  # type: ignore[no-any-return]
+
+    return factory
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from flask import Blueprint
-
-from query_api.plugins.base import Plugin
+from query_api.plugins.base import Plugin, views_blueprint
 
 PLUGIN_ID = "activity-stream"
 
@@ -23,8 +20,6 @@ CONFIG_SCHEMA: dict[str, Any] = {
 }
 
 
-def _blueprint() -> Blueprint:
-    return importlib.import_module("query_api.plugins.activity_stream.views").blueprint
 
 
 PLUGIN = Plugin(
@@ -35,6 +30,6 @@ PLUGIN = Plugin(
                 "was released). Paginated, newest first.",
     config_schema=CONFIG_SCHEMA,
     capabilities=("stream", "tab"),
-    blueprint_factory=_blueprint,
+    blueprint_factory=views_blueprint("query_api.plugins.activity_stream.views"),
     launch_urls={"entries": "/v1/groups/{groupId}/plugins/{pluginId}/entries"},
 )

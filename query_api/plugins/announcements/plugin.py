@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from flask import Blueprint
-
-from query_api.plugins.base import Plugin
+from query_api.plugins.base import Plugin, views_blueprint
 
 PLUGIN_ID = "announcements"
 
@@ -22,8 +19,6 @@ CONFIG_SCHEMA: dict[str, Any] = {
 }
 
 
-def _blueprint() -> Blueprint:
-    return importlib.import_module("query_api.plugins.announcements.views").blueprint
 
 
 PLUGIN = Plugin(
@@ -33,6 +28,6 @@ PLUGIN = Plugin(
     description="Admins post announcements (title, body, optional expiry); members list them, newest first.",
     config_schema=CONFIG_SCHEMA,
     capabilities=("announcements", "tab"),
-    blueprint_factory=_blueprint,
+    blueprint_factory=views_blueprint("query_api.plugins.announcements.views"),
     launch_urls={"list": "/v1/groups/{groupId}/plugins/{pluginId}/announcements"},
 )

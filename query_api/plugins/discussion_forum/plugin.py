@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from flask import Blueprint
-
-from query_api.plugins.base import Plugin
+from query_api.plugins.base import Plugin, views_blueprint
 
 PLUGIN_ID = "discussion-forum"
 
@@ -22,8 +19,6 @@ CONFIG_SCHEMA: dict[str, Any] = {
 }
 
 
-def _blueprint() -> Blueprint:
-    return importlib.import_module("query_api.plugins.discussion_forum.views").blueprint
 
 
 PLUGIN = Plugin(
@@ -33,6 +28,6 @@ PLUGIN = Plugin(
     description="Threads and replies within a group; admins lock a thread or remove a post.",
     config_schema=CONFIG_SCHEMA,
     capabilities=("forum", "moderation", "tab"),
-    blueprint_factory=_blueprint,
+    blueprint_factory=views_blueprint("query_api.plugins.discussion_forum.views"),
     launch_urls={"threads": "/v1/groups/{groupId}/plugins/{pluginId}/threads"},
 )

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from flask import Blueprint
-
-from query_api.plugins.base import Plugin
+from query_api.plugins.base import Plugin, views_blueprint
 
 PLUGIN_ID = "gradebook"
 _ID = {"type": "string", "minLength": 1, "maxLength": 256}
@@ -28,8 +25,6 @@ CONFIG_SCHEMA: dict[str, Any] = {
 }
 
 
-def _blueprint() -> Blueprint:
-    return importlib.import_module("query_api.plugins.gradebook.views").blueprint
 
 
 PLUGIN = Plugin(
@@ -40,6 +35,6 @@ PLUGIN = Plugin(
                 "counts; admins see every member with averages, learners only their own scores.",
     config_schema=CONFIG_SCHEMA,
     capabilities=("grades", "tab"),
-    blueprint_factory=_blueprint,
+    blueprint_factory=views_blueprint("query_api.plugins.gradebook.views"),
     launch_urls={"grades": "/v1/groups/{groupId}/plugins/{pluginId}/grades"},
 )

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from flask import Blueprint
-
-from query_api.plugins.base import Plugin
+from query_api.plugins.base import Plugin, views_blueprint
 
 PLUGIN_ID = "leaderboard"
 _ID = {"type": "string", "minLength": 1, "maxLength": 256}
@@ -34,8 +31,6 @@ CONFIG_SCHEMA: dict[str, Any] = {
 }
 
 
-def _blueprint() -> Blueprint:
-    return importlib.import_module("query_api.plugins.leaderboard.views").blueprint
 
 
 PLUGIN = Plugin(
@@ -46,6 +41,6 @@ PLUGIN = Plugin(
                 "standard competition ranking (ties share a rank: 1, 2, 2, 4).",
     config_schema=CONFIG_SCHEMA,
     capabilities=("leaderboard", "tab"),
-    blueprint_factory=_blueprint,
+    blueprint_factory=views_blueprint("query_api.plugins.leaderboard.views"),
     launch_urls={"leaderboard": "/v1/groups/{groupId}/plugins/{pluginId}/leaderboard"},
 )

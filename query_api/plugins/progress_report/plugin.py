@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint
-
-from query_api.plugins.base import Plugin
+from query_api.plugins.base import Plugin, views_blueprint
 
 PLUGIN_ID = "progress-report"
-VIEWS_MODULE = "query_api.plugins.progress_report.views"
 
 _FACET = {"type": "string", "minLength": 1, "maxLength": 256}
 CONFIG_SCHEMA: dict[str, Any] = {
@@ -29,14 +25,6 @@ CONFIG_SCHEMA: dict[str, Any] = {
 }
 
 
-def _blueprint() -> Blueprint | None:
-    try:
-        module = importlib.import_module(VIEWS_MODULE)
-    except ModuleNotFoundError as error:
-        if error.name == VIEWS_MODULE:
-            return None  # the report views are not written yet: nothing to mount
-        raise
-    return module.blueprint
 
 
 def _default_config(context: Mapping[str, Any]) -> dict[str, Any]:
@@ -50,7 +38,7 @@ PLUGIN = Plugin(
     description="Members' completion of the group's courses, by unit, from their best batch.",
     config_schema=CONFIG_SCHEMA,
     capabilities=("report", "course-list", "add-course", "csv-export"),
-    blueprint_factory=_blueprint,
+    blueprint_factory=views_blueprint("query_api.plugins.progress_report.views"),
     default_config=_default_config,
     launch_urls={
         "report": "/v1/groups/{groupId}/plugins/{pluginId}/report",

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from flask import Blueprint
-
-from query_api.plugins.base import Plugin
+from query_api.plugins.base import Plugin, views_blueprint
 
 PLUGIN_ID = "supplementary-material"
 
@@ -21,8 +18,6 @@ CONFIG_SCHEMA: dict[str, Any] = {
 }
 
 
-def _blueprint() -> Blueprint:
-    return importlib.import_module("query_api.plugins.supplementary_material.views").blueprint
 
 
 PLUGIN = Plugin(
@@ -33,7 +28,7 @@ PLUGIN = Plugin(
                 "for N days) and material (content ids or URLs with a note) for each subgroup's members only.",
     config_schema=CONFIG_SCHEMA,
     capabilities=("subgroups-by-rule", "materials", "tab"),
-    blueprint_factory=_blueprint,
+    blueprint_factory=views_blueprint("query_api.plugins.supplementary_material.views"),
     launch_urls={"materials": "/v1/groups/{groupId}/plugins/{pluginId}/materials",
                  "subgroups": "/v1/groups/{groupId}/plugins/{pluginId}/subgroups"},
 )
