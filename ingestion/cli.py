@@ -11,14 +11,11 @@ from ingestion import deadletters as dl
 from ingestion.publish import IngestError, deadletter_start, publish_file, wait_for_accounting
 from ingestion.runtime_info import NoRunningStack, read_runtime
 from lpa.cli import main
-from lpa.settings import Settings, load_settings
+from lpa.cli_options import data_dir_option, settings_for
+from lpa.settings import Settings
 
-_DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                         help="Data directory of the running `lpa up` (default: LPA_DATA_DIR or .lpa).")
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    return load_settings(data_dir=data_dir) if data_dir else load_settings()
+_DATA_DIR = data_dir_option()
+_settings = settings_for
 
 
 def _bootstrap(settings: Settings) -> str:

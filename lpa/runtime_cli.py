@@ -8,22 +8,17 @@ from pathlib import Path
 import click
 
 from lpa.cli import main
+from lpa.cli_options import data_dir_option, settings_for
 from lpa.logging_setup import configure_logging
-from lpa.settings import Settings, load_settings
+from lpa.settings import Settings
 
-_DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                         help="Where the stack keeps its files (default: LPA_DATA_DIR or .lpa).")
+_DATA_DIR = data_dir_option("Where the stack keeps its files (default: LPA_DATA_DIR or .lpa).")
 _API_PORT = click.option("--api-port", type=click.IntRange(0, 65535), default=None,
                          help="API port (default: LPA_API_PORT or 8470; 0 picks a free one).")
 
 
 def _settings(data_dir: Path | None, api_port: int | None) -> Settings:
-    overrides: dict[str, object] = {}
-    if data_dir is not None:
-        overrides["data_dir"] = data_dir
-    if api_port is not None:
-        overrides["api_port"] = api_port
-    return load_settings(**overrides)
+    return settings_for(data_dir, api_port=api_port)
 
 
 def _run(settings: Settings, demo: bool) -> None:

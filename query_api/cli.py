@@ -9,23 +9,19 @@ from typing import Any
 import click
 
 from lpa.cli import main
-from lpa.settings import Settings, load_settings
+from lpa.cli_options import data_dir_option, settings_for
+from lpa.settings import Settings
 from query_api.auth import OPERATOR, issue_token
 
-
-def _settings(data_dir: Path | None) -> Settings:
-    return load_settings(data_dir=data_dir) if data_dir else load_settings()
-
-
-data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                               help="The stack's data directory (default: LPA_DATA_DIR or .lpa).")
+_settings = settings_for
+_DATA_DIR = data_dir_option()
 
 
 @main.command("token")
 @click.argument("user_id")
 @click.option("--ttl", type=click.IntRange(min=1), default=None, help="Lifetime in seconds (default 7 days).")
 @click.option("--operator", is_flag=True, help="Add the operator role (catalog loads, any batch).")
-@data_dir_option
+@_DATA_DIR
 def token(user_id: str, ttl: int | None, operator: bool, data_dir: Path | None) -> None:
     """Print a bearer token for USER_ID, signed with the embedded default's key.
 
@@ -69,7 +65,7 @@ def read_courses(path: Path) -> list[tuple[str, Any]]:
 @catalog.command("load")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--direct", is_flag=True, help="Write straight into the metadata store (no running stack needed).")
-@data_dir_option
+@_DATA_DIR
 def load(files: tuple[Path, ...], direct: bool, data_dir: Path | None) -> None:
     """Load course hierarchies (the platform's collection JSON) into the catalog.
 
@@ -161,7 +157,7 @@ def db_group() -> None:
 
 @db_group.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="Alembic revision to upgrade to.")
-@data_dir_option
+@_DATA_DIR
 def db_upgrade(revision: str, data_dir: Path | None) -> None:
     """Create or upgrade the metadata schema (Alembic migrations) at LPA_DATABASE_URL or the embedded file.
 
