@@ -21,6 +21,7 @@ fresh log that starts at 0 again.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import queue
 import threading
@@ -37,7 +38,9 @@ from kafka.structs import OffsetAndMetadata
 
 from ingestion.enrich import EVENT_NAMESPACE, BatchLookup, CatalogLookup, enrich, event_id_for
 from ingestion.events import BatchEvent, EnrolmentEvent, EventRejected, PlatformEvent, decode_event, validate_event
+from ingestion.fast_enrich import content_state_rows
 from ingestion.kafka_io import make_consumer, make_producer, topic_partitions
+from ingestion.schema import COLUMNS
 from ingestion.sinks.duckdb_sink import DeadLetter, DuckDBSink, SinkBatch, SinkResult
 from lpa.settings import Settings
 
@@ -331,7 +334,14 @@ class Pipeline:
 
     def _handle(self, record: ConsumerRecord, batch: SinkBatch) -> None:
         raw: bytes = record.value or b""
-        replay_of = _header(record, H_REPLAY_OF)
+        replay_of = _header(record, H_REPLAY_OF) if record.headers else None
+        if len(raw) <= self.config.max_event_bytes:
+            fast = content_state_rows(raw, self.catalog, self.batches)
+            if fast is not None:
+                batch.add_row_tuples(record.partition, record.offset, fast[0], fast[1])
+                if replay_of:
+                    batch.replayed.append(replay_of)
+                return
         try:
             data = decode_event(raw, self.config.max_event_bytes)
             event = validate_event(data)
@@ -374,13 +384,11 @@ class Pipeline:
         cfg = self.config
         sent = False
         if cfg.publish_enriched and batch.row_owner:
-            columns = batch.columns
-            names = list(columns)
-            for i, owner in enumerate(batch.row_owner):
-                if owner < since:
-                    continue
-                row = {name: columns[name][i] for name in names}
-                producer.send(cfg.enriched_topic, key=str(row["batch_id"]).encode(), value=orjson.dumps(row))
+            batch_id_at = COLUMNS.index("batch_id")
+            # Rows are in message order: the first row of message `since` onwards is found by bisection.
+            for row in batch.rows[bisect.bisect_left(batch.row_owner, since):]:
+                producer.send(cfg.enriched_topic, key=str(row[batch_id_at]).encode(),
+                              value=orjson.dumps(dict(zip(COLUMNS, row, strict=True))))
             sent = True
         now_ms = str(int(time.time() * 1000)).encode()
         for index, letter in batch.deadletters.items():

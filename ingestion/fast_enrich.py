@@ -1,0 +1,108 @@
+"""The hot path for the platform's dominant event, a content-state update, without pydantic objects.
+
+`enrich(validate_event(decode_event(raw)))` costs ~60 us per message, most of it building and validating
+models. Here a plain content-state event is checked field by field against the same rules as
+`ingestion.events.ContentStateEvent` and turned straight into row tuples (column order of
+`ingestion.schema.COLUMNS`). Anything the check is not sure of -- another eid, a rule broken, an unknown
+course, bytes that are not JSON -- returns None and the caller takes the reference path, which accepts it
+or rejects it with the exact reason. So the fast path may only ever *accept*, and what it accepts must be
+what the reference path accepts, with the same rows: tests/unit/test_fast_enrich.py pins both over a corpus
+and over hypothesis-generated events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ingestion.enrich import BatchLookup, CatalogLookup, canonical_json, row_id_for, uuid5_str
+from ingestion.schema import COLUMNS
+
+RowTuple = tuple[Any, ...]
+
+# The tuples below are written in this order; importing fails if the model's order ever changes.
+ROW_ORDER = ("ets", "row_id", "event_id", "eid", "action", "mid", "user_id", "batch_id", "course_id",
+             "program_id", "content_id", "unit_ids", "status", "is_leaf", "is_optional", "attempt_id", "score",
+             "max_score")
+if ROW_ORDER != COLUMNS:  # pragma: no cover - a schema change must update this module
+    raise ImportError(f"fast_enrich writes {ROW_ORDER}, but EnrichedRow's columns are {COLUMNS}")
+
+EID = "BE_JOB_REQUEST"
+ACTION = "batch-enrolment-update"
+MAX_ETS = 32503680000000  # ingestion.events.EpochMillis
+MAX_STR = 256  # ingestion.events.NonEmptyStr
+
+
+def _is_id(value: object) -> bool:
+    # NonEmptyStr: a str (strict: nothing coerced) of 1..256 characters.
+    return type(value) is str and 0 < len(value) <= MAX_STR  # type: ignore[arg-type]
+
+
+def plain_content_state(data: object) -> bool:
+    """True only if ContentStateEvent accepts `data` (a decoded JSON value). False means "not sure"."""
+    if type(data) is not dict or data.get("eid") != EID:
+        return False
+    ets = data.get("ets")
+    if type(ets) is not int or not 0 <= ets <= MAX_ETS or not _is_id(data.get("mid")):
+        return False
+    for envelope in ("actor", "context", "object"):
+        value = data.get(envelope)
+        if value is not None and type(value) is not dict:
+            return False
+    edata = data.get("edata")
+    if type(edata) is not dict or edata.get("action") != ACTION:
+        return False
+    iteration = edata.get("iteration")
+    if iteration is not None and type(iteration) is not int:
+        return False
+    if not (_is_id(edata.get("batchId")) and _is_id(edata.get("userId")) and _is_id(edata.get("courseId"))):
+        return False
+    contents = edata.get("contents")
+    if type(contents) is not list:
+        return False
+    for item in contents:
+        if type(item) is not dict or not _is_id(item.get("contentId")):
+            return False
+        status = item.get("status")
+        if type(status) is not int or not 0 <= status <= 2:
+            return False
+    return True
+
+
+def content_state_rows(raw: bytes, catalog: CatalogLookup, batches: BatchLookup) -> tuple[str, list[RowTuple]] | None:
+    """(event_id, rows) for a valid content-state event of a known course; None: use the reference path."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if not plain_content_state(data):
+        return None
+    edata = data["edata"]
+    course_id = edata["courseId"]
+    course = catalog.course(course_id)
+    if course is None:
+        return None  # the reference path dead-letters it as unknown_course
+    event_id = uuid5_str(canonical_json(data))
+    ets, mid, user_id, batch_id = data["ets"], data["mid"], edata["userId"], edata["batchId"]
+    program_id = batches.program_id(batch_id)
+    contents = edata["contents"]
+    if not contents:
+        return event_id, [(ets, row_id_for(event_id, 0), event_id, EID, ACTION, mid, user_id, batch_id, course_id,
+                           program_id, None, [], None, None, None, None, None, None)]
+    nodes = course.nodes
+    # ingestion.enrich.fact_row_id, inlined: the same "|"-joined natural key.
+    key_prefix = f"{EID}|{user_id}|{batch_id}|{course_id}|"
+    rows = []
+    for item in contents:
+        content_id, status = item["contentId"], item["status"]
+        node = nodes.get(content_id)
+        row_id = uuid5_str(f"{key_prefix}{content_id}|{status}|{ets}")
+        if node is None:
+            rows.append((ets, row_id, event_id, EID, ACTION, mid, user_id, batch_id, course_id, program_id,
+                         content_id, [], status, None, None, None, None, None))
+        else:
+            rows.append((ets, row_id, event_id, EID, ACTION, mid, user_id, batch_id, course_id, program_id,
+                         content_id, list(node.ancestor_ids), status, int(node.is_leaf), int(node.optional),
+                         None, None, None))
+    return event_id, rows
