@@ -1,7 +1,7 @@
 """Loading a backfill's Parquet outputs into the embedded analytics store (DuckDB), in one transaction.
 
-- enriched_events: `ON CONFLICT (row_id) DO NOTHING`, so history overlapping streamed days (same ids) and a
-  second load of the same output add nothing.
+- enriched_events: only the row_ids not stored yet (`insert_new_enriched_rows`), so history overlapping
+  streamed days (same ids) and a second load of the same output add nothing.
 - content_state / course_activity: the same max/min upserts as the stream's sink
   (ingestion.sinks.duckdb_sink), fed from the whole output (idempotent, so repeats are harmless).
 - daily_progress: the rollups; a load replaces every (user, course) series the output holds.
@@ -15,11 +15,9 @@ from pathlib import Path
 import duckdb
 from pydantic import BaseModel
 
-from ingestion.schema import COLUMNS
 from ingestion.sinks.duckdb_conn import open_duckdb
+from ingestion.sinks.duckdb_schema import insert_new_enriched_rows
 from rollup_jobs.errors import InputNotFoundError, StoreLockedError
-
-_QUOTED = ", ".join(f'"{name}"' for name in COLUMNS)
 
 # Mirrors rollup_jobs.schema.DAILY_PROGRESS_SCHEMA (tests/unit/test_rollup_transforms.py fails on drift).
 DAILY_PROGRESS_DDL = """CREATE TABLE IF NOT EXISTS daily_progress (
@@ -69,9 +67,7 @@ def load_backfill(conn: duckdb.DuckDBPyConnection, output_dir: str | Path) -> Lo
         conn.read_parquet(enriched).create_view("backfill_rows", replace=True)  # paths are values, not SQL
         read = _scalar(conn, "SELECT count(*) FROM backfill_rows")
         before = _scalar(conn, "SELECT count(*) FROM enriched_events")
-        conn.execute(f'INSERT INTO enriched_events ({_QUOTED}, "__time") '  # noqa: S608 - columns from the model
-                     f"SELECT {_QUOTED}, epoch_ms(ets) FROM backfill_rows "
-                     "QUALIFY row_number() OVER (PARTITION BY row_id) = 1 ON CONFLICT DO NOTHING")
+        conn.execute(insert_new_enriched_rows("backfill_rows"))
         inserted = _scalar(conn, "SELECT count(*) FROM enriched_events") - before
         # The same materialisations as ingestion.sinks.duckdb_sink (max status, first/last activity).
         conn.execute(

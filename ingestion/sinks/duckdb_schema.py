@@ -1,7 +1,10 @@
 """DDL of the embedded analytics store (DuckDB), standing in for the Druid datasource.
 
 `enriched_events` has exactly the columns of ingestion.schema.EnrichedRow plus `__time`, so that the
-analytics SQL written for Druid (`__time`, same column names) runs here unchanged. The other tables are the
+analytics SQL written for Druid (`__time`, same column names) runs here unchanged. `row_id` is unique, but not
+through a PRIMARY KEY: inserting into an ART index of random UUIDs cost ~35 us per row once the table held
+3 M rows (and grew with it), more than the rest of the pipeline. Writers use `insert_new_enriched_rows`
+instead (one writer per store, so the check and the insert cannot race). The other tables are the
 embedded sink's materialisations (Druid computes the same with GROUP BY at query time):
 
 - content_state: max status per (learner, batch, course, content); the progress report reads this.
@@ -15,7 +18,7 @@ embedded sink's materialisations (Druid computes the same with GROUP BY at query
 
 from __future__ import annotations
 
-from ingestion.schema import duckdb_columns
+from ingestion.schema import COLUMNS, duckdb_columns
 
 
 def enriched_events_ddl() -> str:
@@ -23,9 +26,25 @@ def enriched_events_ddl() -> str:
     return (
         "CREATE TABLE IF NOT EXISTS enriched_events (\n"
         f"    {cols},\n"
-        '    "__time" TIMESTAMP NOT NULL,\n'
-        "    PRIMARY KEY (row_id)\n)"
+        '    "__time" TIMESTAMP NOT NULL\n)'
     )
+
+
+def insert_new_enriched_rows(source: str, returning: bool = False) -> str:
+    """INSERT of the rows of relation `source` (an internal name, never user input) whose row_id is not stored
+    yet, each row_id once.
+
+    A row_id determines its ets (fact ids include ets; other ids derive from the whole event), so the lookup
+    joins on (ets, row_id) with the new rows as the build side: DuckDB pushes their ets range into the scan
+    of enriched_events and reads only the row groups of that time span (rows arrive roughly in time order).
+    Measured at 3 M stored rows: 28 ms per 30 k new rows, against 1,058 ms through a primary key."""
+
+    cols = ", ".join(f'"{name}"' for name in COLUMNS)
+    return (f'INSERT INTO enriched_events ({cols}, "__time") '  # noqa: S608 - names from the model
+            f"SELECT {cols}, epoch_ms(ets) FROM {source} "
+            f"WHERE row_id NOT IN (SELECT e.row_id FROM enriched_events e JOIN {source} n "
+            "ON e.ets = n.ets AND e.row_id = n.row_id) "
+            "QUALIFY row_number() OVER (PARTITION BY row_id) = 1" + (" RETURNING row_id" if returning else ""))
 
 
 STATE_DDL: tuple[str, ...] = (

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from ingestion.schema import COLUMNS, EnrichedRow, druid_type
+from ingestion.sinks.duckdb_schema import insert_new_enriched_rows
 
 Outcome = Literal["stored", "duplicate", "deadlettered"]
 
@@ -29,7 +30,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "multi": pa.list_(pa.string()),
 }
 ROW_SCHEMA = pa.schema([(name, _ARROW_TYPES[druid_type(name)]) for name in COLUMNS])
-_QUOTED = ", ".join(f'"{name}"' for name in COLUMNS)
+_INSERT_NEW_ROWS = insert_new_enriched_rows("lpa_batch_rows", returning=True)
 
 
 @dataclass(frozen=True)
@@ -147,10 +148,7 @@ class DuckDBSink:
         conn.register("lpa_batch_rows", batch.arrow_table())
         try:
             # The first occurrence of a row_id within the batch wins (same bytes twice in one poll).
-            inserted = {r[0] for r in conn.execute(
-                f"INSERT INTO enriched_events ({_QUOTED}, \"__time\") "  # noqa: S608 - columns from the model
-                f"SELECT {_QUOTED}, epoch_ms(ets) FROM lpa_batch_rows QUALIFY row_number() OVER "
-                "(PARTITION BY row_id) = 1 ON CONFLICT DO NOTHING RETURNING row_id").fetchall()}
+            inserted = {r[0] for r in conn.execute(_INSERT_NEW_ROWS).fetchall()}
             # Materialisations are max/min upserts: idempotent, so they may see duplicate rows too.
             conn.execute(
                 "INSERT INTO content_state SELECT user_id, batch_id, course_id, content_id, max(status), max(ets) "
