@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from ingestion.schema import COLUMNS, EnrichedRow, druid_type
-from ingestion.sinks.duckdb_schema import insert_new_enriched_rows
+from ingestion.sinks.duckdb_schema import insert_enriched_rows, stored_row_ids_among
 
 Outcome = Literal["stored", "duplicate", "deadlettered"]
 
@@ -30,7 +30,11 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "multi": pa.list_(pa.string()),
 }
 ROW_SCHEMA = pa.schema([(name, _ARROW_TYPES[druid_type(name)]) for name in COLUMNS])
-_INSERT_NEW_ROWS = insert_new_enriched_rows("lpa_batch_rows", returning=True)
+_ROW_ID_AT = COLUMNS.index("row_id")
+# The batch's rows are unique by row_id already (SinkBatch keeps the first occurrence); these statements look
+# up which of them are stored (usually none) and insert the others.
+_STORED_AMONG_BATCH = stored_row_ids_among("lpa_batch_rows")
+_INSERT_BATCH = insert_enriched_rows("lpa_batch_rows")
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class SinkBatch:
     deadletters: dict[int, DeadLetter] = field(default_factory=dict)  # message index -> letter
     replayed: list[str] = field(default_factory=list)  # dl_ids of dead letters replayed by these messages
     next_offsets: dict[int, int] = field(default_factory=dict)
+    _row_ids: set[object] = field(default_factory=set, repr=False)
 
     def add_message(self, partition: int, offset: int, event_id: str | None, rows: list[EnrichedRow]) -> int:
         # pydantic v2 keeps field values in __dict__, in field order; model_dump is ~5x slower
@@ -65,11 +70,18 @@ class SinkBatch:
 
     def add_row_tuples(self, partition: int, offset: int, event_id: str | None,
                        rows: list[tuple[object, ...]]) -> int:
+        """Adds a message and its rows; a row whose row_id the batch holds already is dropped (the first
+        occurrence wins: the same bytes twice in one poll, or one fact in two messages)."""
         index = len(self.messages)
         self.messages.append((partition, offset, event_id))
         if rows:
-            self.rows.extend(rows)
-            self.row_owner.extend([index] * len(rows))
+            seen = self._row_ids
+            for row in rows:
+                row_id = row[_ROW_ID_AT]
+                if row_id not in seen:
+                    seen.add(row_id)
+                    self.rows.append(row)
+                    self.row_owner.append(index)
         next_offsets = self.next_offsets
         if offset >= next_offsets.get(partition, 0):
             next_offsets[partition] = offset + 1
@@ -121,8 +133,8 @@ class DuckDBSink:
         conn = self.conn
         conn.execute("BEGIN TRANSACTION")
         try:
-            inserted = self._insert_rows(batch)
-            outcomes = self._outcomes(batch, inserted)
+            stored = self._insert_rows(batch)
+            outcomes = self._outcomes(batch, stored)
             self._insert_raw_log(batch, outcomes, now)
             self._insert_deadletters(batch, now)
             if batch.replayed:
@@ -138,17 +150,21 @@ class DuckDBSink:
             conn.execute("ROLLBACK")
             raise
         return SinkResult(stored=outcomes.count("stored"), duplicates=outcomes.count("duplicate"),
-                          deadlettered=outcomes.count("deadlettered"), rows_inserted=len(inserted),
+                          deadlettered=outcomes.count("deadlettered"), rows_inserted=len(batch.rows) - len(stored),
                           outcomes=outcomes)
 
     def _insert_rows(self, batch: SinkBatch) -> set[str]:
+        """Inserts the batch's rows that are not stored yet; returns the row_ids that were (usually none)."""
         if not batch.row_owner:
             return set()
         conn = self.conn
         conn.register("lpa_batch_rows", batch.arrow_table())
         try:
-            # The first occurrence of a row_id within the batch wins (same bytes twice in one poll).
-            inserted = {r[0] for r in conn.execute(_INSERT_NEW_ROWS).fetchall()}
+            stored = [r[0] for r in conn.execute(_STORED_AMONG_BATCH).fetchall()]
+            if stored:
+                conn.execute(f"{_INSERT_BATCH} WHERE NOT list_contains(?, row_id)", [stored])
+            else:
+                conn.execute(_INSERT_BATCH)
             # Materialisations are max/min upserts: idempotent, so they may see duplicate rows too.
             conn.execute(
                 "INSERT INTO content_state SELECT user_id, batch_id, course_id, content_id, max(status), max(ets) "
@@ -164,20 +180,21 @@ class DuckDBSink:
                 "last_ets = greatest(course_activity.last_ets, excluded.last_ets)")
         finally:
             conn.unregister("lpa_batch_rows")
-        return inserted
+        return set(stored)
 
     @staticmethod
-    def _outcomes(batch: SinkBatch, inserted: set[str]) -> list[Outcome]:
+    def _outcomes(batch: SinkBatch, stored: set[str]) -> list[Outcome]:
+        """A message is stored when one of its rows was inserted; a dead letter is a dead letter; any other
+        message (all rows already stored, or repeated earlier in the batch) is a duplicate."""
         outcomes: list[Outcome] = ["duplicate"] * len(batch.messages)
         for index in batch.deadletters:
             outcomes[index] = "deadlettered"
-        if inserted:
-            claimed: set[str] = set()
-            row_id_at = COLUMNS.index("row_id")
+        if not stored:
+            for owner in set(batch.row_owner):
+                outcomes[owner] = "stored"
+        else:
             for row, owner in zip(batch.rows, batch.row_owner, strict=True):
-                row_id = row[row_id_at]
-                if row_id in inserted and row_id not in claimed:
-                    claimed.add(row_id)  # type: ignore[arg-type]
+                if row[_ROW_ID_AT] not in stored:
                     outcomes[owner] = "stored"
         return outcomes
 

@@ -22,11 +22,11 @@ def _rows(*pairs: tuple[str, int]) -> pa.Table:
 def test_stored_ids_and_repeats_within_the_new_rows_are_inserted_once(tmp_path: Path) -> None:
     conn = open_duckdb(tmp_path / "a.duckdb")
     conn.register("first", _rows(("r1", 10), ("r2", 20), ("r2", 20)))
-    assert sorted(r[0] for r in conn.execute(insert_new_enriched_rows("first", returning=True)).fetchall()) == [
+    assert sorted(r[0] for r in conn.execute(insert_new_enriched_rows("first") + " RETURNING row_id").fetchall()) == [
         "r1", "r2"]
     # Far apart in time, so the ets range of the new rows spans old and new row groups alike.
     conn.register("second", _rows(("r2", 20), ("r3", 10_000_000), ("r1", 10)))
-    assert [r[0] for r in conn.execute(insert_new_enriched_rows("second", returning=True)).fetchall()] == ["r3"]
+    assert [r[0] for r in conn.execute(insert_new_enriched_rows("second") + " RETURNING row_id").fetchall()] == ["r3"]
     conn.execute(insert_new_enriched_rows("second"))
     assert conn.execute("SELECT row_id, count(*) FROM enriched_events GROUP BY ALL ORDER BY 1").fetchall() == [
         ("r1", 1), ("r2", 1), ("r3", 1)]
