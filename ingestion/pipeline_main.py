@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 
 from ingestion.catalog_memory import JsonDirCatalog, MemoryBatches
-from ingestion.pipeline import Pipeline, PipelineConfig
+from ingestion.pipeline import Pipeline, PipelineConfig, tune_gc_for_streaming
 from ingestion.sinks.duckdb_conn import open_duckdb
 from lpa.logging_setup import configure_logging
 from lpa.settings import load_settings
@@ -44,6 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = load_settings()
+    tune_gc_for_streaming()
     configure_logging(settings.log_level, settings.log_format)
     overrides = {k: v for k, v in {"raw_topic": args.raw_topic, "enriched_topic": args.enriched_topic,
                                    "deadletter_topic": args.deadletter_topic,

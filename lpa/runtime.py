@@ -22,7 +22,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from ingestion.broker import EmbeddedBroker, ensure_topics
-from ingestion.pipeline import Pipeline, PipelineConfig
+from ingestion.pipeline import Pipeline, PipelineConfig, tune_gc_for_streaming
 from ingestion.runtime_info import NoRunningStack, RuntimeInfo, read_runtime, write_runtime
 from ingestion.sinks.duckdb_conn import open_duckdb
 from lpa.settings import Settings
@@ -104,6 +104,7 @@ class Stack:
         assert self.app is not None and self.conn is not None
         on_progress("starting the pipeline")
         session_factory = self.app.extensions["lpa.db"].session_factory
+        tune_gc_for_streaming()
         self.pipeline = Pipeline(
             PipelineConfig.from_settings(self.settings, self.bootstrap), self.conn.cursor(),
             SqlCatalogLookup(session_factory), SqlBatchLookup(session_factory),
