@@ -6,6 +6,10 @@ itself; here every fragment that repeats (a unit at n completed leaves, a course
 batch id) is serialised once and the text is joined. Same figures, same rules: both writers share
 `best_batches`, `unit_completions`, `percent` and `iso_utc`, and a property test holds
 `json.loads(report_json(...)) == build_report(...)` for arbitrary rows and hierarchies.
+
+`assemble` is the envelope both this writer and the DuckDB adapter's SQL writer
+(query_api/store/duckdb_report.py) use: members in userId order, courses in the given order, the entry of a
+member without activity in a course written once per course.
 """
 
 from __future__ import annotations
@@ -18,47 +22,74 @@ from query_api.progress.compute import best_batches, course_info, iso_utc, perce
 from query_api.store.base import ProgressRows
 
 
-def _s(value: str) -> str:
+def json_str(value: str) -> str:
+    """A JSON string literal exactly as the report writes it (UTF-8 kept, no ASCII escapes)."""
     return json.dumps(value, ensure_ascii=False)
+
+
+_s = json_str
+
+
+def course_head(course_id: str) -> str:
+    return '{"courseId":' + _s(course_id) + ',"batchId":'
+
+
+def unit_head(unit_id: str) -> str:
+    return '{"unitId":' + _s(unit_id) + ',"completed":'
 
 
 def _unit_fragments(unit_id: str, leaf_count: int) -> list[str]:
     """The unit's JSON at every possible completed count (0..leafCount)."""
-    head = '{"unitId":' + _s(unit_id) + ',"completed":'
+    head = unit_head(unit_id)
     return [f'{head}{n},"leafCount":{leaf_count},"percent":{percent(n, leaf_count)}}}' for n in range(leaf_count + 1)]
+
+
+def idle_entry(course: CourseHierarchy) -> str:
+    """The entry of a member with no activity in the course."""
+    units = ",".join(_unit_fragments(u.unit_id, u.leaf_count)[0] for u in course.reported_units)
+    return (f'{course_head(course.course_id)}null,"completed":0,"leafCount":{course.leaf_count},"percent":0,'
+            f'"lastActivity":null,"units":[{units}]}}')
+
+
+def assemble(group_id: str, courses: Sequence[CourseHierarchy], members: Sequence[str],
+             member_courses: Iterable[list[str]]) -> bytes:
+    """The report's text. `members` are sorted and distinct; `member_courses` yields, per member in that
+    order, the entry texts of `courses` in order (`idle_entry` where the member has no activity)."""
+    out = ['{"userId":' + _s(user_id) + ',"courses":[' + ",".join(texts) + "]}"
+           for user_id, texts in zip(members, member_courses, strict=True)]
+    course_text = json.dumps([course_info(c) for c in courses], ensure_ascii=False, separators=(",", ":"))
+    text = '{"groupId":' + _s(group_id) + ',"courses":' + course_text + ',"members":[' + ",".join(out) + "]}"
+    return text.encode("utf-8")
 
 
 def report_json(group_id: str, courses: Sequence[CourseHierarchy], user_ids: Iterable[str],
                 rows: ProgressRows) -> bytes:
     best = best_batches(rows.courses)
     units_done = unit_completions(rows.units)
-    plans = []
-    for course in courses:
-        head = '{"courseId":' + _s(course.course_id) + ',"batchId":'
-        leaves = f',"leafCount":{course.leaf_count},"percent":'
-        units = [(u.unit_id, u.leaf_count, _unit_fragments(u.unit_id, u.leaf_count)) for u in course.reported_units]
-        idle = (f'{head}null,"completed":0{leaves}0,"lastActivity":null,"units":['
-                + ",".join(fragments[0] for _, _, fragments in units) + "]}")
-        plans.append((course.course_id, course.leaf_count, head, leaves, units, idle))
+    plans = [(course.course_id, course.leaf_count, course_head(course.course_id),
+              f',"leafCount":{course.leaf_count},"percent":',
+              [(u.unit_id, u.leaf_count, _unit_fragments(u.unit_id, u.leaf_count)) for u in course.reported_units])
+             for course in courses]
+    idle = [idle_entry(c) for c in courses]
     batch_json: dict[str, str] = {}
     no_units: dict[str, int] = {}
-    members = []
-    for user_id in sorted(set(user_ids)):
-        entries = []
-        for course_id, leaf_count, head, leaves, units, idle in plans:
+
+    def entries(user_id: str) -> list[str]:
+        texts = []
+        for (course_id, leaf_count, head, leaves, units), idle_text in zip(plans, idle, strict=True):
             chosen = best.get((user_id, course_id))
             if chosen is None:
-                entries.append(idle)
+                texts.append(idle_text)
                 continue
             batch = batch_json.get(chosen.batch_id)
             if batch is None:
                 batch = batch_json[chosen.batch_id] = _s(chosen.batch_id)
             done = units_done.get((user_id, chosen.batch_id, course_id), no_units)
             unit_text = ",".join([fragments[min(done.get(unit_id, 0), n)] for unit_id, n, fragments in units])
-            entries.append(f'{head}{batch},"completed":{chosen.completed}{leaves}'
-                           f'{percent(chosen.completed, leaf_count)},"lastActivity":"{iso_utc(chosen.last_ets)}",'
-                           f'"units":[{unit_text}]}}')
-        members.append('{"userId":' + _s(user_id) + ',"courses":[' + ",".join(entries) + "]}")
-    course_text = json.dumps([course_info(c) for c in courses], ensure_ascii=False, separators=(",", ":"))
-    text = '{"groupId":' + _s(group_id) + ',"courses":' + course_text + ',"members":[' + ",".join(members) + "]}"
-    return text.encode("utf-8")
+            texts.append(f'{head}{batch},"completed":{chosen.completed}{leaves}'
+                         f'{percent(chosen.completed, leaf_count)},"lastActivity":"{iso_utc(chosen.last_ets)}",'
+                         f'"units":[{unit_text}]}}')
+        return texts
+
+    members = sorted(set(user_ids))
+    return assemble(group_id, courses, members, (entries(u) for u in members))

@@ -79,6 +79,12 @@ class AnalyticsStore(ABC):
         Raises StoreUnavailable / StoreTimeout, never hangs.
         """
 
+    def progress_json(self, group_id: str, courses: Sequence[CourseHierarchy],
+                      user_ids: Sequence[str]) -> bytes | None:
+        """The unfiltered section 6 report as JSON, written by the engine, or None when this adapter has no
+        such writer (the caller then writes it from `progress_rows`). Same bytes either way."""
+        return None
+
     @abstractmethod
     def replace_course_leaves(self, course: CourseHierarchy) -> None:
         """Make `course`'s current non-optional leaves (course and reported units) the ones progress counts:

@@ -18,6 +18,7 @@ import duckdb
 from ingestion.hierarchy import CourseHierarchy
 from query_api.store import queries
 from query_api.store.base import AnalyticsStore, ProgressRows, StoreTimeout, StoreUnavailable
+from query_api.store.duckdb_report import ReportStatement
 from query_api.store.plugin_queries import PluginQueries, PluginRelation
 from query_api.store.queries import Relation
 
@@ -92,6 +93,15 @@ class DuckDBStore(PluginQueries, AnalyticsStore):
             return ProgressRows(courses=course_rows, units=unit_rows)
 
         return self._run(work)
+
+    def progress_json(self, group_id: str, courses: Sequence[CourseHierarchy],
+                      user_ids: Sequence[str]) -> bytes:
+        """One statement computes every entry with activity (query_api/store/duckdb_report.py)."""
+        statement = ReportStatement(courses, user_ids)
+        if statement.empty:
+            return statement.assemble(group_id, [])
+        rows = self._run(lambda cursor: cursor.execute(statement.sql, statement.params).fetchall())
+        return statement.assemble(group_id, rows)
 
     def replace_course_leaves(self, course: CourseHierarchy) -> None:
         def work(cursor: duckdb.DuckDBPyConnection) -> None:

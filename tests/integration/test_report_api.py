@@ -209,6 +209,9 @@ class _SlowStore(DuckDBStore):
     def progress_rows(self, user_ids: Any, course_ids: Any) -> ProgressRows:
         raise StoreTimeout("the analytics query ran past 5 s")
 
+    def progress_json(self, group_id: Any, courses: Any, user_ids: Any) -> bytes:
+        raise StoreTimeout("the analytics query ran past 5 s")
+
 
 def test_a_store_timeout_gives_503(api_for: Callable[..., Api]) -> None:
     connection = open_duckdb(":memory:")

@@ -1,0 +1,154 @@
+"""The DuckDB adapter's one-statement Progress Report: the figures and the JSON text of every course entry with
+activity, computed by DuckDB; Python only joins the entries into the envelope (json_writer.assemble).
+
+Why not the shared two statements (queries.py) plus the Python writer: at 1,000 members x 20 courses those
+scan content_state twice and group on four string keys, then Python picks best batches and formats ~20k
+course and ~100k unit entries; that assembly cost as much again as the SQL. Here, in one statement:
+
+- one scan of the group's completed rows (status 2), joined with a leaf map that gives each current leaf
+  its course, its reported units (by position) and a weight of 1 on exactly one row per course leaf, so
+  one GROUP BY (learner, course, batch) yields the course count (SUM of weights) and each unit's count
+  (COUNT_IF per unit position): a leaf under two units counts in each, once in the course;
+- course_activity LEFT JOIN those counts (rows are (learner, batch, course) with activity, as in the shared
+  SQL), the best batch by `arg_min` over (-completed, -last activity, batch id), lastActivity over all
+  batches;
+- the entry text, with the units' text computed once per distinct (course, unit counts) combination.
+
+Same rules as `compute.build_report` (percent, best batch and its tie-breaks, units from the best batch and
+capped at the unit's size, lastActivity over all batches); a property test holds the bytes equal to
+`json_writer.report_json` over the shared SQL's rows. The catalog side (names, leaf counts, unit order) comes
+from the caller's hierarchies, as in the Python writer; ids other than batch ids are written by Python's
+JSON encoder and passed as parameters; batch ids are escaped in SQL exactly as `json.dumps` does.
+
+Members, courses and the plan travel as list parameters (`unnest($users)`): never in the SQL text, and one
+bound value instead of a thousand placeholders. The text depends only on the most units a course has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ingestion.hierarchy import CourseHierarchy
+from query_api.progress.json_writer import assemble, course_head, idle_entry, unit_head
+
+# json.dumps(ensure_ascii=False) escapes exactly these: '"', '\\' and the control characters below 0x20.
+_SHORT_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def json_string_sql(expr: str) -> str:
+    """SQL for the JSON string literal of the VARCHAR `expr` (a column reference, never input), as
+    `json.dumps(value, ensure_ascii=False)` writes it. The replace chain only runs on values that need it."""
+    chain = f"replace(replace({expr}, '\\', '\\\\'), '\"', '\\\"')"
+    for code in range(0x20):
+        escaped = _SHORT_ESCAPES.get(chr(code), f"\\u{code:04x}")
+        chain = f"replace({chain}, chr({code}), '{escaped}')"
+    return f"""'"' || CASE WHEN regexp_matches({expr}, '[\\x00-\\x1f"\\\\]') THEN {chain} ELSE {expr} END || '"'"""
+
+
+def report_sql(max_units: int) -> str:
+    """The statement for courses of at most `max_units` reported units; parameters from `report_params`."""
+    k = range(max_units)
+    counts = "".join(f", COUNT_IF(lm.pos = {i}) AS n{i}" for i in k)
+    g_counts = "".join(f", g.n{i}" for i in k)
+    r_counts = "".join(f", r.n{i}" for i in k)
+    b_counts = "".join(f", b.n{i}" for i in k)
+    c_counts = "".join(f", c.n{i}" for i in k)
+    plan_units = "".join(f", unnest($unit_head_{i}) AS uh{i}, unnest($unit_tail_{i}) AS ut{i},"
+                         f" unnest($unit_leaves_{i}) AS ul{i}" for i in k)
+
+    def unit_text(i: int) -> str:
+        done = f"least(COALESCE(c.n{i}, 0), d.ul{i})"  # capped at the unit's size, as compute.build_report
+        return (f"CASE WHEN d.uh{i} IS NOT NULL THEN d.uh{i} || {done} || d.ut{i}"
+                f" || CASE WHEN d.ul{i} <= 0 THEN 0 ELSE least(100, {done} * 100 // d.ul{i}) END || '}}' END")
+
+    units = f"concat_ws(',', {', '.join(unit_text(i) for i in k)})" if max_units else "''"
+    same_counts = "".join(f" AND t.n{i} IS NOT DISTINCT FROM b.n{i}" for i in k)
+    return f"""
+WITH
+members AS (SELECT unnest($users) AS user_id, CAST(unnest(range(len($users))) AS INTEGER) AS uo),
+courses AS (SELECT unnest($courses) AS course_id, CAST(unnest(range(len($courses))) AS INTEGER) AS ci,
+                   unnest($course_heads) AS head, unnest($course_tails) AS tail,
+                   unnest($course_leaves) AS leaves{plan_units}),
+plan_units AS (SELECT unnest($unit_courses) AS ci, unnest($unit_ids) AS unit_id, unnest($unit_pos) AS pos),
+cl AS (SELECT c.ci, l.leaf_id FROM course_leaves l JOIN courses c ON c.course_id = l.course_id),
+ul AS (SELECT c.ci, l.leaf_id, p.pos FROM unit_leaves l JOIN courses c ON c.course_id = l.course_id
+       JOIN plan_units p ON p.ci = c.ci AND p.unit_id = l.unit_id),
+lm AS MATERIALIZED (
+    SELECT c.course_id, COALESCE(cl.leaf_id, ul.leaf_id) AS leaf_id, c.ci, ul.pos,
+           CASE WHEN cl.leaf_id IS NOT NULL AND row_number() OVER (
+               PARTITION BY c.ci, COALESCE(cl.leaf_id, ul.leaf_id) ORDER BY ul.pos) = 1 THEN 1 ELSE 0 END AS w
+    FROM cl FULL JOIN ul ON ul.ci = cl.ci AND ul.leaf_id = cl.leaf_id
+    JOIN courses c ON c.ci = COALESCE(cl.ci, ul.ci)),
+g AS (
+    SELECT m.uo, lm.ci, s.batch_id, SUM(lm.w) AS completed{counts}
+    FROM content_state s
+    JOIN lm ON lm.course_id = s.course_id AND lm.leaf_id = s.content_id
+    JOIN members m ON m.user_id = s.user_id
+    WHERE s.status = 2
+    GROUP BY m.uo, lm.ci, s.batch_id),
+act AS (SELECT m.uo, c.ci, a.batch_id, a.last_ets FROM course_activity a
+        JOIN members m ON m.user_id = a.user_id JOIN courses c ON c.course_id = a.course_id),
+r AS (SELECT act.uo, act.ci, act.batch_id, act.last_ets, CAST(COALESCE(g.completed, 0) AS BIGINT) AS completed{g_counts}
+      FROM act LEFT JOIN g ON g.uo = act.uo AND g.ci = act.ci AND g.batch_id = act.batch_id),
+pick AS (SELECT r.uo, r.ci, max(r.last_ets) AS last_ets,
+                arg_min(r.batch_id, struct_pack(c := -r.completed, e := -r.last_ets, b := r.batch_id)) AS batch_id
+         FROM r GROUP BY r.uo, r.ci),
+best AS (SELECT p.uo, p.ci, p.batch_id, r.completed, p.last_ets{r_counts}
+         FROM pick p JOIN r ON r.uo = p.uo AND r.ci = p.ci AND r.batch_id = p.batch_id),
+combos AS (SELECT DISTINCT b.ci{b_counts} FROM best b),
+unit_text AS (SELECT c.ci{c_counts}, {units} AS units FROM combos c JOIN courses d ON d.ci = c.ci)
+SELECT b.uo, b.ci,
+       d.head || {json_string_sql('b.batch_id')} || ',"completed":' || b.completed || d.tail
+       || CASE WHEN d.leaves <= 0 THEN 0 ELSE least(100, b.completed * 100 // d.leaves) END
+       || ',"lastActivity":"' || strftime(epoch_ms(b.last_ets), '%Y-%m-%dT%H:%M:%SZ') || '","units":['
+       || t.units || ']}}' AS entry
+FROM best b JOIN courses d ON d.ci = b.ci JOIN unit_text t ON t.ci = b.ci{same_counts}
+"""
+
+
+class ReportStatement:
+    """The statement and parameters for these members (any order, repeats allowed) and courses (the report's
+    order; a repeated course is read once)."""
+
+    def __init__(self, courses: Sequence[CourseHierarchy], user_ids: Sequence[str]) -> None:
+        self.courses = list(courses)
+        self.members = sorted(set(user_ids))
+        first: dict[str, CourseHierarchy] = {}
+        for course in self.courses:
+            first.setdefault(course.course_id, course)
+        self.course_index = {course_id: i for i, course_id in enumerate(first)}
+        max_units = max((len(c.reported_units) for c in first.values()), default=0)
+        params: dict[str, Any] = {"users": self.members, "courses": list(first),
+                                  "course_heads": [course_head(cid) for cid in first],
+                                  "course_tails": [f',"leafCount":{c.leaf_count},"percent":' for c in first.values()],
+                                  "course_leaves": [c.leaf_count for c in first.values()],
+                                  "unit_courses": [], "unit_ids": [], "unit_pos": []}
+        for i in range(max_units):
+            params[f"unit_head_{i}"], params[f"unit_tail_{i}"], params[f"unit_leaves_{i}"] = [], [], []
+        for ci, course in enumerate(first.values()):
+            units = course.reported_units
+            for pos in range(max_units):
+                unit = units[pos] if pos < len(units) else None
+                params[f"unit_head_{pos}"].append(unit_head(unit.unit_id) if unit else None)
+                params[f"unit_tail_{pos}"].append(f',"leafCount":{unit.leaf_count},"percent":' if unit else None)
+                params[f"unit_leaves_{pos}"].append(unit.leaf_count if unit else None)
+                if unit:
+                    params["unit_courses"].append(ci)
+                    params["unit_ids"].append(unit.unit_id)
+                    params["unit_pos"].append(pos)
+        self.sql = report_sql(max_units)
+        self.params = params
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to read: no members or no courses."""
+        return not self.members or not self.course_index
+
+    def assemble(self, group_id: str, rows: Sequence[tuple[int, int, str]]) -> bytes:
+        """The report's JSON from the statement's rows (member index, course index, entry text)."""
+        active = {(uo, ci): entry for uo, ci, entry in rows}
+        get = active.get
+        slots = [(self.course_index[c.course_id], idle_entry(c)) for c in self.courses]
+        return assemble(group_id, self.courses, self.members,
+                        ([get((uo, ci)) or idle for ci, idle in slots] for uo in range(len(self.members))))
