@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, Field
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -121,17 +120,13 @@ def run_backfill(spark: SparkSession, input_dir: str, catalog_dir: str | Path, o
 
     rollup_start = time.monotonic()
     progress("daily_progress: computing rollups from the enriched content-state rows")
-    # The rollup reads its input in four branches: cluster it by (user, course) and keep it (memory, else
-    # local disk) so the history is read and shuffled once.
+    # One pass: daily_progress clusters the rows by (user, course) itself and shuffles nothing after that,
+    # so nothing is cached (a cache would cost a full serialisation of the history).
     history = (spark.read.parquet(f"{output_dir}/enriched/{Table.CONTENT_CONSUMPTION.value}")
-               .select("eid", "user_id", "batch_id", "course_id", "content_id", "status", "ets")
-               .repartition("user_id", "course_id").persist(StorageLevel.MEMORY_AND_DISK))
+               .select("eid", "user_id", "batch_id", "course_id", "content_id", "status", "ets"))
     rollup_path = f"{output_dir}/daily_progress"
-    try:
-        (history.transform(daily_progress(catalog.scopes, catalog.scope_leaves))
-         .write.mode("overwrite").parquet(rollup_path))
-    finally:
-        history.unpersist()
+    (history.transform(daily_progress(catalog.scopes, catalog.scope_leaves))
+     .write.mode("overwrite").parquet(rollup_path))
     rollup_rows = _count(spark, rollup_path)
     progress(f"daily_progress: wrote {rollup_rows:,} rows")
     result = BackfillSummary(input=input_dir, output=output_dir, courses=len(courses), tables=summaries,

@@ -287,58 +287,89 @@ def daily_progress(scopes: DataFrame, scope_leaves: DataFrame) -> Transform:
     A course row is written for every day with activity (lastActivity moves); a unit row on the first
     activity day and whenever its figures (completed, best batch) change. `valid_to` is the next such day,
     so "as of day D" is `day <= D AND (valid_to IS NULL OR valid_to > D)`: no forward fill is needed.
+
+    One shuffle: the rows are clustered by (user, course) once, and every later window and aggregation is
+    keyed by (user, course) first, with no union or join on other keys (either would shuffle again). Only
+    cells that can change a row are built: per batch and day the course's activity and new completions,
+    per unit the days a leaf of it was newly completed, and the unit's first day. Only a (user, course) with
+    more than one batch gets the full grid (every batch x day x scope), where the best batch can switch.
     """
+    uc = ["user_id", "course_id"]
+    ucb = [*uc, "batch_id"]
+    # (course, leaf) -> the scopes a completion of that leaf counts for (the course and its units).
+    leaf_scopes = (scope_leaves.groupBy("course_id", F.col("leaf_id").alias("content_id"))
+                   .agg(F.collect_list("unit_id").alias("_scopes")))
+    course_units = (scopes.filter(F.col("level") == "unit").groupBy("course_id")
+                    .agg(F.collect_list("unit_id").alias("_units")))
+    cell = T.StructType([T.StructField("batch_id", T.StringType()), T.StructField("unit_id", T.StringType()),
+                         T.StructField("day", T.DateType()), T.StructField("newly", T.LongType()),
+                         T.StructField("day_ets", T.LongType())])
+
+    def cells_of(batch: Column, scope: Column, day: Column, newly: Column, day_ets: Column) -> Column:
+        return F.struct(batch.alias("batch_id"), scope.alias("unit_id"), day.alias("day"),
+                        newly.cast("long").alias("newly"), day_ets.cast("long").alias("day_ets"))
 
     def transform(enriched: DataFrame) -> DataFrame:
         content = (enriched.filter((F.col("eid") == "BE_JOB_REQUEST") & F.col("user_id").isNotNull()
                                    & F.col("course_id").isNotNull())
-                   .select("user_id", "batch_id", "course_id", "content_id", "status", "ets",
-                           utc_day(F.col("ets")).alias("day")))
-        # Tip for callers: input clustered by (user, course) (see jobs.py) is read once, not once per branch.
-        ucb = ["user_id", "course_id", "batch_id"]
-        # Activity per batch and day: every content-state row counts, whatever its content or status.
-        batch_days = content.groupBy(*ucb, "day").agg(F.max("ets").alias("day_ets"))
-        # The first day each leaf reached status 2 in a batch (status never goes down).
-        done = (content.filter((F.col("status") == 2) & F.col("content_id").isNotNull())
-                .groupBy(*ucb, "content_id").agg(F.min("day").alias("day")))
-        leaves = scope_leaves.select("course_id", "unit_id", F.col("leaf_id").alias("content_id"))
-        newly = (done.join(F.broadcast(leaves), ["course_id", "content_id"])
-                 .select(*ucb, "unit_id", "day", F.lit(1).alias("newly"), F.lit(None).cast("long").alias("day_ets")))
+                   .select(*ucb, "content_id", (F.col("status") == 2).alias("_is_done"), "ets",
+                           utc_day(F.col("ets")).alias("day"))
+                   .repartition(*uc))
+        # A leaf is newly completed in a batch by its first status-2 row (status never goes down).
+        per_leaf = (Window.partitionBy(*ucb, "content_id").orderBy("day", "ets")
+                    .rowsBetween(Window.unboundedPreceding, Window.currentRow))
+        # Windows over (user, course) ordered like the per-leaf one: the rows are sorted once for all.
+        first_in_group = Window.partitionBy(*uc).orderBy("batch_id", "content_id", "day", "ets")
+        group = first_in_group.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+        rows = (content
+                .withColumn("_newly", F.col("_is_done")
+                            & (F.sum(F.col("_is_done").cast("int")).over(per_leaf) == 1))
+                .withColumn("_batches", F.collect_set("batch_id").over(group))
+                .withColumn("_first_day", F.min("day").over(group))
+                .withColumn("_first", F.row_number().over(first_in_group) == 1)
+                .join(F.broadcast(leaf_scopes), ["course_id", "content_id"], "left")
+                .join(F.broadcast(course_units), "course_id", "left"))
 
-        # Grid: every activity day of (user, course) x every batch of it x every scope of the course, with
-        # the day's new completions and (course scope) the batch's last activity that day. A union and one
-        # aggregation instead of two joins: with the data clustered by (user, course) nothing is shuffled.
-        days = batch_days.select("user_id", "course_id", "day").distinct()
-        batches = batch_days.select(*ucb).distinct()
-        grid = (days.join(batches, ["user_id", "course_id"]).join(F.broadcast(scopes.select("course_id", "unit_id")),
-                                                                  "course_id")
-                .select(*ucb, "unit_id", "day", F.lit(0).alias("newly"), F.lit(None).cast("long").alias("day_ets")))
-        activity = batch_days.select(*ucb, F.col("course_id").alias("unit_id"), "day", F.lit(0).alias("newly"),
-                                     "day_ets")
-        # Every later step groups by keys that start with (user, course): cluster once by those (a union
-        # loses its inputs' clustering), and no later aggregation or window shuffles again.
-        cells = (grid.unionByName(newly).unionByName(activity).repartition("user_id", "course_id")
-                 .groupBy(*ucb, "unit_id", "day").agg(F.sum("newly").alias("newly"), F.max("day_ets").alias("day_ets"))
-                 .join(F.broadcast(scopes), ["course_id", "unit_id"]))
+        # Each row: its batch's activity on the course scope, its new completion on every scope it counts
+        # for. Cells no row has: the units' first day (added by the first row of the (user, course)); with
+        # several batches, where the best batch may change on any day, every batch x scope on each row's day.
+        course = F.col("course_id")
+        scopes_done = F.coalesce(F.col("_scopes"), F.array().cast("array<string>"))
+        units = F.coalesce(F.col("_units"), F.array().cast("array<string>"))
+        own = F.array(cells_of(F.col("batch_id"), course, F.col("day"),
+                               F.col("_newly") & F.array_contains(scopes_done, course), F.col("ets")))
+        done = F.transform(F.filter(scopes_done, lambda s: F.col("_newly") & (s != course)),
+                           lambda s: cells_of(F.col("batch_id"), s, F.col("day"), F.lit(1), F.lit(None)))
+        several = F.size("_batches") > 1
+        first_day = F.transform(units, lambda s: cells_of(F.col("batch_id"), s, F.col("_first_day"), F.lit(0),
+                                                          F.lit(None)))
+        every_batch = F.flatten(F.transform(F.col("_batches"), lambda b: F.transform(
+            F.concat(F.array(course), units), lambda s: cells_of(b, s, F.col("day"), F.lit(0), F.lit(None)))))
+        grid = F.when(several, every_batch).when(F.col("_first"), first_day)
+        entries = F.concat(own, done, F.coalesce(grid, F.array().cast(T.ArrayType(cell))))
+        cells = (rows.select(*uc, F.explode(entries).alias("_cell"))
+                 .select(*uc, "_cell.*")
+                 .groupBy(*ucb, "unit_id", "day").agg(F.sum("newly").alias("newly"), F.max("day_ets").alias("day_ets")))
+
         upto = (Window.partitionBy(*ucb, "unit_id").orderBy("day")
                 .rowsBetween(Window.unboundedPreceding, Window.currentRow))
         state = (cells.withColumn("completed", F.sum("newly").over(upto))
                  .withColumn("batch_last", F.max("day_ets").over(upto)))
-
         # Best batch per (user, course, day): most completed in the course, then latest activity, then the
-        # smallest id -- the minimum of (-completed, -last, batch) over the day's course rows.
-        per_day = Window.partitionBy("user_id", "course_id", "day")
-        course_row = F.col("level") == "course"
+        # smallest id -- the minimum of (-completed, -last, batch) over the day's course cells.
+        per_day = Window.partitionBy(*uc, "day")
+        course_cell = F.col("unit_id") == F.col("course_id")
         rank_key = F.struct(-F.col("completed"), F.coalesce(-F.col("batch_last"), F.lit(2**62)), F.col("batch_id"))
-        chosen = (state.withColumn("_best", F.min(F.when(course_row, rank_key)).over(per_day))
-                  .withColumn("last_activity", F.max(F.when(course_row, F.col("batch_last"))).over(per_day))
+        chosen = (state.withColumn("_best", F.min(F.when(course_cell, rank_key)).over(per_day))
+                  .withColumn("last_activity", F.max(F.when(course_cell, F.col("batch_last"))).over(per_day))
                   .filter(F.col("batch_id") == F.col("_best.batch_id")))
 
-        series = Window.partitionBy("user_id", "course_id", "unit_id").orderBy("day")
-        changed = ((F.col("level") == "course") | F.lag("day").over(series).isNull()
+        series = Window.partitionBy(*uc, "unit_id").orderBy("day")
+        changed = (course_cell | F.lag("day").over(series).isNull()
                    | (F.lag("completed").over(series) != F.col("completed"))
                    | (F.lag("batch_id").over(series) != F.col("batch_id")))
-        kept = chosen.withColumn("_changed", changed).filter(F.col("_changed"))
+        kept = (chosen.withColumn("_changed", changed).filter(F.col("_changed"))
+                .join(F.broadcast(scopes), ["course_id", "unit_id"]))
         percent = F.when(F.col("leaf_count") == 0, F.lit(0)).otherwise(
             F.least(F.lit(100), F.floor(F.col("completed") * 100 / F.col("leaf_count"))))
         return kept.select(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from datetime import date
 from typing import Any, get_args
 
@@ -46,14 +47,16 @@ DAY = 86_400_000
 T0 = 1732406400000  # 2024-11-24T00:00:00Z
 
 
+COURSES = [parse_hierarchy(FRACTIONS),
+           parse_hierarchy(simple_course("do_course_2", {"u_a": ["l_a1", "l_a2"], "u_b": ["l_b1"]})),
+           parse_hierarchy({"identifier": "do_course_3", "mimeType": COLLECTION, "children": [
+               {"identifier": "u_opt_leaves", "mimeType": COLLECTION,
+                "children": [{"identifier": "l_x", "mimeType": "video/mp4", "optional": True}]}]})]
+
+
 @pytest.fixture(scope="module")
 def catalog(spark: SparkSession) -> CatalogFrames:
-    courses = [parse_hierarchy(FRACTIONS),
-               parse_hierarchy(simple_course("do_course_2", {"u_a": ["l_a1", "l_a2"], "u_b": ["l_b1"]})),
-               parse_hierarchy({"identifier": "do_course_3", "mimeType": COLLECTION, "children": [
-                   {"identifier": "u_opt_leaves", "mimeType": COLLECTION,
-                    "children": [{"identifier": "l_x", "mimeType": "video/mp4", "optional": True}]}]})]
-    return catalog_frames(spark, courses)
+    return catalog_frames(spark, COURSES)
 
 
 def _table(spark: SparkSession, table: Table, rows: list[dict[str, Any]]) -> DataFrame:
@@ -308,6 +311,62 @@ def test_daily_progress_counts_units_and_all_optional_units(spark: SparkSession,
         ("w", "do_course_3", "do_course_3", d0, "b", 0, 0, 0, T0, None),
         ("w", "do_course_3", "u_opt_leaves", d0, "b", 0, 0, 0, None, None),
     ])
+
+
+def _oracle_progress(history: list[tuple[str, str, str, str | None, int, int]]) -> list[tuple[Any, ...]]:
+    """The rollup rows computed the slow, obvious way (docs/backfill.md): for every activity day of each
+    (learner, course), every batch's figures from the rows up to that day; a course row every day, a unit row
+    when its (batch, completed) differs from the day before; valid_to the series' next row."""
+    courses = {c.course_id: c for c in COURSES}
+    out: list[tuple[Any, ...]] = []
+    for user, course_id in sorted({(u, c) for u, _, c, *_ in history}):
+        course = courses[course_id]
+        rows = [r for r in history if (r[0], r[2]) == (user, course_id)]
+        batches = sorted({r[1] for r in rows})
+        days = sorted({r[5] // DAY for r in rows})
+        scopes = [(course_id, course.leaf_ids)] + [(u.unit_id, u.leaf_ids) for u in course.reported_units]
+        series: dict[str, list[tuple[Any, ...]]] = {scope: [] for scope, _ in scopes}
+        previous: dict[str, tuple[str, int]] = {}
+        for day in days:
+            upto = [r for r in rows if r[5] // DAY <= day]
+            done = {b: {r[3] for r in upto if r[1] == b and r[4] == 2} for b in batches}
+            last = {b: max((r[5] for r in upto if r[1] == b), default=None) for b in batches}
+            best = min(batches, key=lambda b: (-len(done[b] & course.leaf_ids),
+                                               -last[b] if last[b] is not None else 2**62, b))
+            last_activity = max(v for v in last.values() if v is not None)
+            for scope, leaves in scopes:
+                n = len(done[best] & leaves)
+                if scope != course_id and previous.get(scope) == (best, n):
+                    continue
+                previous[scope] = (best, n)
+                percent = min(100, n * 100 // len(leaves)) if leaves else 0
+                series[scope].append((user, course_id, scope, day, best, n, len(leaves), percent,
+                                      last_activity if scope == course_id else None))
+        for items in series.values():
+            for i, item in enumerate(items):
+                valid_to = items[i + 1][3] if i + 1 < len(items) else None
+                out.append((*item[:3], date.fromordinal(date(1970, 1, 1).toordinal() + item[3]).isoformat(),
+                            *item[4:], valid_to and date.fromordinal(date(1970, 1, 1).toordinal() + valid_to)
+                            .isoformat()))
+    return sorted(out)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_daily_progress_equals_the_obvious_computation(spark: SparkSession, catalog: CatalogFrames,
+                                                       seed: int) -> None:
+    """Random histories (one to three batches per learner and course, leaves, non-leaves, optional leaves,
+    unknown content, every status, several rows a day) against the per-day recomputation."""
+    rng = random.Random(seed)
+    contents = {c.course_id: [*sorted(c.nodes), "do_elsewhere", None] for c in COURSES}
+    history = []
+    for user in (f"u{i}" for i in range(40)):
+        for course_id in rng.sample(sorted(contents), rng.randint(1, 3)):
+            batches = [f"b{j}" for j in range(rng.choice([1, 1, 2, 3]))]
+            for _ in range(rng.randint(1, 12)):
+                history.append((user, rng.choice(batches), course_id, rng.choice(contents[course_id]),
+                                rng.choice([0, 1, 2, 2]), T0 + rng.randrange(6 * DAY)))
+    got = _progress(_history(spark, history).transform(daily_progress(catalog.scopes, catalog.scope_leaves)))
+    assert got == _oracle_progress(history)
 
 
 def test_daily_progress_schema(spark: SparkSession, catalog: CatalogFrames) -> None:
