@@ -25,16 +25,27 @@ def uuid5_digest(name: Column) -> Column:
     return F.sha1(F.concat(F.lit(bytearray(EVENT_NAMESPACE.bytes)), F.encode(name, "UTF-8")))
 
 
+def _ascii(text: str) -> Column:
+    return F.lit(bytearray(text.encode("ascii")))
+
+
 def uuid_from_digest(digest: Column) -> Column:
     """The hyphenated UUID5 string from `uuid5_digest`. Keep the digest in a column of its own (see
-    `with_fact_digest`): it is read six times here and Spark would otherwise hash six times."""
+    `with_fact_digest`): it is read several times here and Spark would otherwise hash each time.
+
+    Cut as bytes: the digest is 40 ASCII hex characters, and a string substring counts characters from the
+    start each time (six of them cost five times the SHA-1 itself; byte slices are plain copies)."""
+    raw = digest.cast("binary")
 
     def part(start: int, length: int) -> Column:
-        return F.substring(digest, start + 1, length)
+        return F.substring(raw, start + 1, length)
 
-    variant = F.translate(part(16, 1), "0123456789abcdef", "89ab89ab89ab89ab")  # (nibble & 0x3) | 0x8
-    return F.concat_ws("-", part(0, 8), part(8, 4), F.concat(F.lit("5"), part(13, 3)),
-                       F.concat(variant, part(17, 3)), part(20, 12))
+    nibble = part(16, 1)  # the variant: (nibble & 0x3) | 0x8
+    variant = F.when(nibble.isin(*map(_ascii, "048c")), _ascii("8")).when(
+        nibble.isin(*map(_ascii, "159d")), _ascii("9")).when(
+        nibble.isin(*map(_ascii, "26ae")), _ascii("a")).otherwise(_ascii("b"))
+    return F.concat(part(0, 8), _ascii("-"), part(8, 4), _ascii("-5"), part(13, 3), _ascii("-"), variant,
+                    part(17, 3), _ascii("-"), part(20, 12)).cast("string")
 
 
 def uuid5(name: Column) -> Column:

@@ -219,14 +219,16 @@ def content_consumption_to_enriched(nodes: DataFrame) -> Transform:
         revisit = (F.col("_status") == 2) & (F.col("_access_ms") > F.col("_ets"))
         times = F.when(revisit, F.array(F.col("_ets"), F.col("_access_ms"))).otherwise(F.array(F.col("_ets")))
         key = (F.col("userid"), F.col("batchid"), F.col("courseid"), F.col("contentid"), F.col("_status"))
+        # The event id is the table row's: hashed before the revisit split, once per input row.
         rows = (good.transform(lambda d: _with_node(d, nodes, "courseid", "contentid"))
+                .transform(lambda d: with_fact_digest(d, "_event_digest", mid, *key, F.col("_ets")))
+                .withColumn("_event_id", uuid_from_digest(F.col("_event_digest")))
                 .withColumn("_row_ets", F.explode(times))
-                .transform(lambda d: with_fact_digest(d, "_row_digest", "BE_JOB_REQUEST", *key, F.col("_row_ets")))
-                .transform(lambda d: with_fact_digest(d, "_event_digest", mid, *key, F.col("_ets"))))
+                .transform(lambda d: with_fact_digest(d, "_row_digest", "BE_JOB_REQUEST", *key, F.col("_row_ets"))))
         return rows.select(*_enriched(
             ets=F.col("_row_ets"),
             row_id=uuid_from_digest(F.col("_row_digest")),
-            event_id=uuid_from_digest(F.col("_event_digest")),
+            event_id=F.col("_event_id"),
             eid=F.lit("BE_JOB_REQUEST"), action=F.lit(CONTENT_ACTION), mid=F.lit(mid),
             user_id=F.col("userid"), batch_id=F.col("batchid"), course_id=F.col("courseid"),
             content_id=F.col("contentid"), status=F.col("_status"), **_node_values()))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
+import uuid
 from datetime import date
 from typing import Any, get_args
 
@@ -14,12 +16,20 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from ingestion.enrich import fact_row_id
+from ingestion.enrich import EVENT_NAMESPACE, fact_row_id
 from ingestion.hierarchy import parse_hierarchy
 from ingestion.schema import COLUMNS, DruidType, EnrichedRow, druid_type
 from rollup_jobs import load
 from rollup_jobs.catalog import CatalogFrames, catalog_frames
-from rollup_jobs.columns import epoch_ms, fact_id, is_bad_time, python_float_str, strict_double, strict_long
+from rollup_jobs.columns import (
+    epoch_ms,
+    fact_id,
+    is_bad_time,
+    python_float_str,
+    strict_double,
+    strict_long,
+    uuid5,
+)
 from rollup_jobs.readers import CORRUPT_COLUMN, SOURCE_COLUMN
 from rollup_jobs.schema import (
     DAILY_PROGRESS_COLUMNS,
@@ -107,6 +117,16 @@ def test_fact_id_is_the_streams_fact_row_id(spark: SparkSession, key: tuple[Any,
     got = df.select(fact_id("BE_JOB_REQUEST", *(F.col(c) for c in df.columns)).alias("id")).first()
     assert got is not None
     assert got["id"] == fact_row_id("BE_JOB_REQUEST", *key)
+
+
+def test_uuid5_is_pythons_for_every_variant_nibble(spark: SparkSession) -> None:
+    names = [f"name-{i}" for i in range(300)]
+    # UUID5 is SHA-1 by definition (RFC 4122); not a security use.
+    digests = {hashlib.sha1(EVENT_NAMESPACE.bytes + n.encode()).hexdigest()[16] for n in names}  # noqa: S324
+    assert len(digests) == 16  # every value of the nibble the variant bits are set in
+    df = spark.createDataFrame([(n,) for n in names], "n string")
+    got = [r["id"] for r in df.select(uuid5(F.col("n")).alias("id")).collect()]
+    assert got == [str(uuid.uuid5(EVENT_NAMESPACE, n)) for n in names]
 
 
 FLOATS = [7.5, 10.0, 0.0, -0.0, 1e7, 1e16, 1e-5, 0.1, 0.30000000000000004, 123456789.123, 2.5e-3, 1e22, 5e-324]
