@@ -49,7 +49,7 @@ def json_string_sql(expr: str) -> str:
 
 
 def report_sql(max_units: int) -> str:
-    """The statement for courses of at most `max_units` reported units; parameters from `report_params`."""
+    """The statement for courses of at most `max_units` reported units; parameters: `ReportStatement.params`."""
     k = range(max_units)
     counts = "".join(f", COUNT_IF(lm.pos = {i}) AS n{i}" for i in k)
     g_counts = "".join(f", g.n{i}" for i in k)
