@@ -121,7 +121,7 @@ def main() -> None:
         print(f"bare group-by: {bare_1:.1f}s", flush=True)
         start = time.perf_counter()
         summary = run_backfill(spark, str(work / "input"), work / "catalog", str(work / "out"),
-                               lambda m: print(f"  {m}", flush=True))
+                               lambda m: print(f"  {time.perf_counter() - start:6.1f}s {m}", flush=True))
         job = time.perf_counter() - start
         print(f"backfill: {job:.1f}s", flush=True)
         bare_2 = bare(spark, source, str(work / "bare"))

@@ -298,59 +298,66 @@ def daily_progress(scopes: DataFrame, scope_leaves: DataFrame) -> Transform:
     """
     uc = ["user_id", "course_id"]
     ucb = [*uc, "batch_id"]
-    # (course, leaf) -> the scopes a completion of that leaf counts for (the course and its units).
-    leaf_scopes = (scope_leaves.groupBy("course_id", F.col("leaf_id").alias("content_id"))
-                   .agg(F.collect_list("unit_id").alias("_scopes")))
-    course_units = (scopes.filter(F.col("level") == "unit").groupBy("course_id")
-                    .agg(F.collect_list("unit_id").alias("_units")))
-    cell = T.StructType([T.StructField("batch_id", T.StringType()), T.StructField("unit_id", T.StringType()),
-                         T.StructField("day", T.DateType()), T.StructField("newly", T.LongType()),
-                         T.StructField("day_ets", T.LongType())])
+    # A cell to write for a row: a scope, a batch (null: the row's own) and its kind.
+    own_kind, done_kind, zero_kind = 0, 1, 2  # the row's activity on the course; a new completion; neither
 
-    def cells_of(batch: Column, scope: Column, day: Column, newly: Column, day_ets: Column) -> Column:
-        return F.struct(batch.alias("batch_id"), scope.alias("unit_id"), day.alias("day"),
-                        newly.cast("long").alias("newly"), day_ets.cast("long").alias("day_ets"))
+    def cell(scope: Column, batch: Column, kind: int) -> Column:
+        return F.struct(scope.alias("unit_id"), batch.cast("string").alias("batch_id"), F.lit(kind).alias("kind"))
+
+    no_cells = F.array().cast("array<struct<unit_id:string,batch_id:string,kind:int>>")
+    # (course, leaf) -> whether a completion counts for the course, and the unit cells it adds. Built once
+    # on the small catalog, so the common row needs no per-row lambda (higher-order functions are
+    # interpreted, not compiled).
+    leaf_cells = (scope_leaves.groupBy("course_id", F.col("leaf_id").alias("content_id")).agg(
+        F.max(F.col("unit_id") == F.col("course_id")).alias("_in_course"),
+        F.collect_list(F.when(F.col("unit_id") != F.col("course_id"),
+                              cell(F.col("unit_id"), F.lit(None), done_kind))).alias("_leaf_cells")))
+    course_cells = scopes.groupBy("course_id").agg(
+        F.collect_list(F.when(F.col("level") == "unit", cell(F.col("unit_id"), F.lit(None), zero_kind)))
+        .alias("_unit_cells"),
+        F.collect_list("unit_id").alias("_scope_ids"))
 
     def transform(enriched: DataFrame) -> DataFrame:
+        # AQE would coalesce this shuffle into a few large partitions (its bytes are small), but the stage
+        # after it is CPU-bound: an explicit count (the session's) keeps every core busy to the end.
+        partitions = int(enriched.sparkSession.conf.get("spark.sql.shuffle.partitions") or 200)
         content = (enriched.filter((F.col("eid") == "BE_JOB_REQUEST") & F.col("user_id").isNotNull()
                                    & F.col("course_id").isNotNull())
                    .select(*ucb, "content_id", (F.col("status") == 2).alias("_is_done"), "ets",
                            utc_day(F.col("ets")).alias("day"))
-                   .repartition(*uc))
+                   .repartition(partitions, *uc))
         # A leaf is newly completed in a batch by its first status-2 row (status never goes down).
         per_leaf = (Window.partitionBy(*ucb, "content_id").orderBy("day", "ets")
                     .rowsBetween(Window.unboundedPreceding, Window.currentRow))
-        # Windows over (user, course) ordered like the per-leaf one: the rows are sorted once for all.
-        first_in_group = Window.partitionBy(*uc).orderBy("batch_id", "content_id", "day", "ets")
-        group = first_in_group.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+        # A window over (user, course) ordered like the per-leaf one: the rows are sorted once for both.
+        group = (Window.partitionBy(*uc).orderBy("batch_id", "content_id", "day", "ets")
+                 .rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing))
         rows = (content
                 .withColumn("_newly", F.col("_is_done")
                             & (F.sum(F.col("_is_done").cast("int")).over(per_leaf) == 1))
                 .withColumn("_batches", F.collect_set("batch_id").over(group))
-                .withColumn("_first_day", F.min("day").over(group))
-                .withColumn("_first", F.row_number().over(first_in_group) == 1)
-                .join(F.broadcast(leaf_scopes), ["course_id", "content_id"], "left")
-                .join(F.broadcast(course_units), "course_id", "left"))
+                .withColumn("_first", F.col("ets") == F.min("ets").over(group))  # a row on the first day
+                .join(F.broadcast(leaf_cells), ["course_id", "content_id"], "left")
+                .join(F.broadcast(course_cells), "course_id", "left"))
 
-        # Each row: its batch's activity on the course scope, its new completion on every scope it counts
-        # for. Cells no row has: the units' first day (added by the first row of the (user, course)); with
-        # several batches, where the best batch may change on any day, every batch x scope on each row's day.
-        course = F.col("course_id")
-        scopes_done = F.coalesce(F.col("_scopes"), F.array().cast("array<string>"))
-        units = F.coalesce(F.col("_units"), F.array().cast("array<string>"))
-        own = F.array(cells_of(F.col("batch_id"), course, F.col("day"),
-                               F.col("_newly") & F.array_contains(scopes_done, course), F.col("ets")))
-        done = F.transform(F.filter(scopes_done, lambda s: F.col("_newly") & (s != course)),
-                           lambda s: cells_of(F.col("batch_id"), s, F.col("day"), F.lit(1), F.lit(None)))
-        several = F.size("_batches") > 1
-        first_day = F.transform(units, lambda s: cells_of(F.col("batch_id"), s, F.col("_first_day"), F.lit(0),
-                                                          F.lit(None)))
+        # Each row: its batch's activity on the course scope, its new completion on every unit it counts
+        # for. Cells no row has: the units' first day (added by the earliest row(s) of the (user, course));
+        # with several batches, where the best batch may change on any day, every batch x scope on each
+        # row's day. Duplicate cells are harmless: they are summed below.
+        own = F.array(cell(F.col("course_id"), F.lit(None), own_kind))
+        done = F.coalesce(F.when(F.col("_newly"), F.col("_leaf_cells")), no_cells)
         every_batch = F.flatten(F.transform(F.col("_batches"), lambda b: F.transform(
-            F.concat(F.array(course), units), lambda s: cells_of(b, s, F.col("day"), F.lit(0), F.lit(None)))))
-        grid = F.when(several, every_batch).when(F.col("_first"), first_day)
-        entries = F.concat(own, done, F.coalesce(grid, F.array().cast(T.ArrayType(cell))))
-        cells = (rows.select(*uc, F.explode(entries).alias("_cell"))
-                 .select(*uc, "_cell.*")
+            F.col("_scope_ids"), lambda s: cell(s, b, zero_kind))))
+        grid = F.coalesce(F.when(F.size("_batches") > 1, every_batch).when(F.col("_first"), F.col("_unit_cells")),
+                          no_cells)
+        kind = F.col("_cell.kind")
+        newly = (F.when(kind == own_kind, F.col("_newly") & F.coalesce(F.col("_in_course"), F.lit(False)))
+                 .otherwise(kind == done_kind))
+        cells = (rows.select(*ucb, "day", "ets", "_newly", "_in_course", F.explode(F.concat(own, done, grid))
+                             .alias("_cell"))
+                 .select(*uc, F.coalesce(F.col("_cell.batch_id"), F.col("batch_id")).alias("batch_id"),
+                         F.col("_cell.unit_id").alias("unit_id"), "day", newly.cast("long").alias("newly"),
+                         F.when(kind == own_kind, F.col("ets")).alias("day_ets"))
                  .groupBy(*ucb, "unit_id", "day").agg(F.sum("newly").alias("newly"), F.max("day_ets").alias("day_ets")))
 
         upto = (Window.partitionBy(*ucb, "unit_id").orderBy("day")
