@@ -48,7 +48,7 @@ def stored_row_ids_among(source: str) -> str:
 
 
 def insert_enriched_rows(source: str) -> str:
-    """INSERT of every row of relation `source` (the caller has removed what is stored)."""
+    """INSERT of the rows of relation `source`; the caller adds the WHERE that leaves out what is stored."""
     into, select = _insert_columns()
     return f"{into} {select} FROM {source}"
 

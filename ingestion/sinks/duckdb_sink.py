@@ -34,7 +34,7 @@ _ROW_ID_AT = COLUMNS.index("row_id")
 # The batch's rows are unique by row_id already (SinkBatch keeps the first occurrence); these statements look
 # up which of them are stored (usually none) and insert the others.
 _STORED_AMONG_BATCH = stored_row_ids_among("lpa_batch_rows")
-_INSERT_BATCH = insert_enriched_rows("lpa_batch_rows")
+_INSERT_BATCH = f"{insert_enriched_rows('lpa_batch_rows')} WHERE NOT list_contains(?::VARCHAR[], row_id)"
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class SinkBatch:
     """What one poll batch produced. `row_owner[i]` is the index in `messages` of the message of row i.
 
     Rows are tuples in `COLUMNS` order (the fast path builds them directly); they are turned into columns once,
-    at write time, by `zip(*rows)`, which costs a fraction of appending to one list per column."""
+    at write time (`arrow_table`), which costs a fraction of appending to one list per column."""
 
     source: str
     rows: list[tuple[object, ...]] = field(default_factory=list)
@@ -86,13 +86,6 @@ class SinkBatch:
         if offset >= next_offsets.get(partition, 0):
             next_offsets[partition] = offset + 1
         return index
-
-    @property
-    def columns(self) -> dict[str, list[object]]:
-        """The rows as one list per column (publishing, tests)."""
-        if not self.rows:
-            return {name: [] for name in COLUMNS}
-        return {name: list(values) for name, values in zip(COLUMNS, zip(*self.rows, strict=True), strict=True)}
 
     def arrow_table(self) -> pa.Table:
         return pa.Table.from_arrays([pa.array(values, type=ROW_SCHEMA.field(i).type)
@@ -161,10 +154,7 @@ class DuckDBSink:
         conn.register("lpa_batch_rows", batch.arrow_table())
         try:
             stored = [r[0] for r in conn.execute(_STORED_AMONG_BATCH).fetchall()]
-            if stored:
-                conn.execute(f"{_INSERT_BATCH} WHERE NOT list_contains(?, row_id)", [stored])
-            else:
-                conn.execute(_INSERT_BATCH)
+            conn.execute(_INSERT_BATCH, [stored])
             # Materialisations are max/min upserts: idempotent, so they may see duplicate rows too.
             conn.execute(
                 "INSERT INTO content_state SELECT user_id, batch_id, course_id, content_id, max(status), max(ets) "
@@ -189,13 +179,9 @@ class DuckDBSink:
         outcomes: list[Outcome] = ["duplicate"] * len(batch.messages)
         for index in batch.deadletters:
             outcomes[index] = "deadlettered"
-        if not stored:
-            for owner in set(batch.row_owner):
+        for row, owner in zip(batch.rows, batch.row_owner, strict=True):
+            if row[_ROW_ID_AT] not in stored:
                 outcomes[owner] = "stored"
-        else:
-            for row, owner in zip(batch.rows, batch.row_owner, strict=True):
-                if row[_ROW_ID_AT] not in stored:
-                    outcomes[owner] = "stored"
         return outcomes
 
     def _insert_raw_log(self, batch: SinkBatch, outcomes: list[Outcome], now: datetime) -> None:
