@@ -51,18 +51,32 @@ def idle_entry(course: CourseHierarchy) -> str:
             f'"lastActivity":null,"units":[{units}]}}')
 
 
+def report_head(group_id: str, courses: Sequence[CourseHierarchy]) -> str:
+    """The report's text up to its first member: group id, the courses' catalog side, the members' opening."""
+    course_text = json.dumps([course_info(c) for c in courses], ensure_ascii=False, separators=(",", ":"))
+    return '{"groupId":' + _s(group_id) + ',"courses":' + course_text + ',"members":['
+
+
+def member_head(user_id: str) -> str:
+    """A member's text up to its first course entry."""
+    return '{"userId":' + _s(user_id) + ',"courses":['
+
+
+MEMBER_END = "]}"  # after a member's last course entry
+REPORT_END = "]}"  # after the last member
+
+
 def assemble(group_id: str, courses: Sequence[CourseHierarchy], members: Sequence[str],
              member_courses: Iterable[list[str]]) -> bytes:
     """The report's text. `members` are sorted and distinct; `member_courses` yields, per member in that
     order, the entry texts of `courses` in order (`idle_entry` where the member has no activity)."""
-    course_text = json.dumps([course_info(c) for c in courses], ensure_ascii=False, separators=(",", ":"))
-    parts = ['{"groupId":', _s(group_id), ',"courses":', course_text, ',"members":[']
+    parts = [report_head(group_id, courses)]
     add = parts.extend
     for user_id, texts in zip(members, member_courses, strict=True):
-        add(('{"userId":', _s(user_id), ',"courses":[', ",".join(texts), "]},"))
+        add((member_head(user_id), ",".join(texts), MEMBER_END, ","))
     if members:
-        parts[-1] = "]}"  # no comma after the last member
-    parts.append("]}")
+        parts.pop()  # no comma after the last member
+    parts.append(REPORT_END)
     # one join of the ~9 MB answer: every intermediate copy of that size costs milliseconds of page faults
     return "".join(parts).encode("utf-8")
 

@@ -26,13 +26,19 @@ bound value instead of a thousand placeholders. The text depends only on the mos
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from ingestion.hierarchy import CourseHierarchy
-from query_api.progress.compute import course_info
-from query_api.progress.json_writer import course_head, idle_entry, json_str, unit_head
+from query_api.progress.json_writer import (
+    MEMBER_END,
+    REPORT_END,
+    course_head,
+    idle_entry,
+    member_head,
+    report_head,
+    unit_head,
+)
 
 # json.dumps(ensure_ascii=False) escapes exactly these: '"', '\\' and the control characters below 0x20.
 _SHORT_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -157,14 +163,12 @@ class ReportStatement:
         writes the comma before every entry but the first), so the answer is one join of one list: building
         intermediate copies of a ~9 MB answer (per member, then str, then bytes) cost more than the join."""
         idle = [("," if slot else "") + idle_entry(c) for slot, c in enumerate(self.courses)]
-        course_text = json.dumps([course_info(c) for c in self.courses], ensure_ascii=False, separators=(",", ":"))
-        head = '{"groupId":' + json_str(group_id) + ',"courses":' + course_text + ',"members":['
-        parts: list[bytes] = [head.encode()]
+        parts: list[bytes] = [report_head(group_id, self.courses).encode()]
         idle_parts = [text.encode() for text in idle]
         for m, user_id in enumerate(self.members):
-            parts.append(("]},{" if m else "{").encode() + b'"userId":' + json_str(user_id).encode() + b',"courses":[')
+            parts.append(((MEMBER_END + "," if m else "") + member_head(user_id)).encode())
             parts.extend(idle_parts)
         for part, entry in rows:
             parts[part] = entry
-        parts.append(b"]}]}" if self.members else b"]}")
+        parts.append(((MEMBER_END if self.members else "") + REPORT_END).encode())
         return b"".join(parts)
