@@ -32,14 +32,12 @@ from ingestion.enrich import event_id_for
 from ingestion.kafka_io import make_producer
 from ingestion.sinks.duckdb_conn import open_duckdb
 from lpa.settings import Settings
-from tests.fixtures.courses import FRACTIONS, simple_course
-from tests.fixtures.pipeline_process import committed_total, start_pipeline
+from tests.fixtures.pipeline_process import committed_total, start_pipeline, write_catalog
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
 EVENTS = int(os.environ.get("LPA_CHAOS_EVENTS", "200000"))
 KILLS = int(os.environ.get("LPA_CHAOS_KILLS", "20"))
-COURSE_B = simple_course("do_course_b", {"u_b1": ["l_b1", "l_b2"], "u_b2": ["l_b3"]})
 LEAVES = {"do_course_1": ["do_leaf_1", "do_leaf_2", "do_leaf_3", "do_not_in_tree"],
           "do_course_b": ["l_b1", "l_b2", "l_b3"]}
 BATCHES = {f"b_{i}": ("do_course_1" if i % 2 else "do_course_b") for i in range(12)}
@@ -136,10 +134,7 @@ def _start(settings: Settings, db: Path, catalog: Path, log: Path, *extra: str) 
 
 def test_twenty_sigkills_during_a_stream_lose_and_double_nothing(lpa_settings: Settings, tmp_path: Path) -> None:
     rng = random.Random(1125)
-    catalog = tmp_path / "catalog"
-    catalog.mkdir()
-    (catalog / "fractions.json").write_text(json.dumps(FRACTIONS))
-    (catalog / "course_b.json").write_text(json.dumps(COURSE_B))
+    catalog = write_catalog(tmp_path / "catalog")
     db, log = tmp_path / "analytics.duckdb", tmp_path / "pipeline.log"
     creates, stream, expected = generate(EVENTS, seed=7)
     total = len(creates) + len(stream)

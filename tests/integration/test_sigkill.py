@@ -20,12 +20,10 @@ from ingestion.kafka_io import make_producer
 from ingestion.sinks.duckdb_conn import open_duckdb
 from lpa.settings import Settings
 from tests.fixtures import events as ev
-from tests.fixtures.courses import FRACTIONS, simple_course
-from tests.fixtures.pipeline_process import committed_total, start_pipeline
+from tests.fixtures.pipeline_process import committed_total, start_pipeline, write_catalog
 
 pytestmark = pytest.mark.integration
 
-COURSE_B = simple_course("do_course_b", {"u_b1": ["l_b1", "l_b2"], "u_b2": ["l_b3"]})
 LEAVES = {"do_course_1": ["do_leaf_1", "do_leaf_2", "do_leaf_3", "do_not_in_tree"],
           "do_course_b": ["l_b1", "l_b2", "l_b3"]}
 BATCH_COURSE = {"b_1": "do_course_1", "b_2": "do_course_b", "b_3": "do_course_1"}
@@ -117,10 +115,7 @@ def _start(settings: Settings, db: Path, catalog: Path, log: Path, *extra: str) 
 
 def test_sigkill_at_random_moments_loses_and_doubles_nothing(lpa_settings: Settings, tmp_path: Path) -> None:
     rng = random.Random(20241125)
-    catalog = tmp_path / "catalog"
-    catalog.mkdir()
-    (catalog / "fractions.json").write_text(json.dumps(FRACTIONS))
-    (catalog / "course_b.json").write_text(json.dumps(COURSE_B))
+    catalog = write_catalog(tmp_path / "catalog")
     db, log = tmp_path / "analytics.duckdb", tmp_path / "pipeline.log"
     lines, bad = _generate(rng, 3000)
     producer = make_producer(str(lpa_settings.kafka_bootstrap))
