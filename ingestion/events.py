@@ -14,8 +14,11 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, model_validator
 
-NonEmptyStr = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=256, strip_whitespace=False)]
-EpochMillis = Annotated[int, Field(strict=True, ge=0, le=32503680000000)]  # up to year 3000
+MAX_ID_CHARS = 256
+MAX_ETS = 32503680000000  # epoch ms of the year 3000
+NonEmptyStr = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=MAX_ID_CHARS,
+                                               strip_whitespace=False)]
+EpochMillis = Annotated[int, Field(strict=True, ge=0, le=MAX_ETS)]
 
 
 class _Model(BaseModel):

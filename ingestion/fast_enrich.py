@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from ingestion.enrich import BatchLookup, CatalogLookup, canonical_json, row_id_for, uuid5_str
+from ingestion.events import MAX_ETS, MAX_ID_CHARS
 from ingestion.schema import COLUMNS
 
 RowTuple = tuple[Any, ...]
@@ -30,13 +31,11 @@ if ROW_ORDER != COLUMNS:  # pragma: no cover - a schema change must update this 
 
 EID = "BE_JOB_REQUEST"
 ACTION = "batch-enrolment-update"
-MAX_ETS = 32503680000000  # ingestion.events.EpochMillis
-MAX_STR = 256  # ingestion.events.NonEmptyStr
 
 
 def _is_id(value: object) -> bool:
     # NonEmptyStr: a str (strict: nothing coerced) of 1..256 characters.
-    return type(value) is str and 0 < len(value) <= MAX_STR  # type: ignore[arg-type]
+    return type(value) is str and 0 < len(value) <= MAX_ID_CHARS  # type: ignore[arg-type]
 
 
 def plain_content_state(data: object) -> bool:
