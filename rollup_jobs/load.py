@@ -2,8 +2,8 @@
 
 - enriched_events: only the row_ids not stored yet (`insert_new_enriched_rows`), so history overlapping
   streamed days (same ids) and a second load of the same output add nothing.
-- content_state / course_activity: the same max/min upserts as the stream's sink
-  (ingestion.sinks.duckdb_sink), fed from the whole output (idempotent, so repeats are harmless).
+- content_state / course_activity / course_completion: the stream sink's materialisations
+  (ingestion.sinks.duckdb_state), fed from the whole output (idempotent, so repeats are harmless).
 - daily_progress: the rollups; a load replaces every (user, course) series the output holds.
 No Spark is needed here: DuckDB reads the Parquet files itself.
 """
@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from ingestion.sinks.duckdb_conn import open_duckdb
 from ingestion.sinks.duckdb_schema import insert_new_enriched_rows
+from ingestion.sinks.duckdb_state import STATE_WRITE_LOCK, materialise
 from rollup_jobs.errors import InputNotFoundError, StoreLockedError
 
 # Mirrors rollup_jobs.schema.DAILY_PROGRESS_SCHEMA (tests/unit/test_rollup_transforms.py fails on drift).
@@ -62,6 +63,11 @@ def load_backfill(conn: duckdb.DuckDBPyConnection, output_dir: str | Path) -> Lo
     if not enriched:
         raise InputNotFoundError(f"{root}: no enriched/*/*.parquet files (is it the --output of `lpa backfill run`?)")
     conn.execute(DAILY_PROGRESS_DDL)
+    with STATE_WRITE_LOCK:
+        return _load(conn, enriched, rollups)
+
+
+def _load(conn: duckdb.DuckDBPyConnection, enriched: list[str], rollups: list[str]) -> LoadSummary:
     conn.execute("BEGIN TRANSACTION")
     try:
         conn.read_parquet(enriched).create_view("backfill_rows", replace=True)  # paths are values, not SQL
@@ -69,19 +75,7 @@ def load_backfill(conn: duckdb.DuckDBPyConnection, output_dir: str | Path) -> Lo
         before = _scalar(conn, "SELECT count(*) FROM enriched_events")
         conn.execute(insert_new_enriched_rows("backfill_rows"))
         inserted = _scalar(conn, "SELECT count(*) FROM enriched_events") - before
-        # The same materialisations as ingestion.sinks.duckdb_sink (max status, first/last activity).
-        conn.execute(
-            "INSERT INTO content_state SELECT user_id, batch_id, course_id, content_id, max(status), max(ets) "
-            "FROM backfill_rows WHERE eid = 'BE_JOB_REQUEST' AND content_id IS NOT NULL "
-            "GROUP BY user_id, batch_id, course_id, content_id ON CONFLICT DO UPDATE SET "
-            "status = greatest(content_state.status, excluded.status), "
-            "last_ets = greatest(content_state.last_ets, excluded.last_ets)")
-        conn.execute(
-            "INSERT INTO course_activity SELECT user_id, batch_id, course_id, max(program_id), min(ets), max(ets) "
-            "FROM backfill_rows WHERE eid = 'BE_JOB_REQUEST' GROUP BY user_id, batch_id, course_id "
-            "ON CONFLICT DO UPDATE SET program_id = coalesce(excluded.program_id, course_activity.program_id), "
-            "first_ets = least(course_activity.first_ets, excluded.first_ets), "
-            "last_ets = greatest(course_activity.last_ets, excluded.last_ets)")
+        materialise(conn, "backfill_rows")  # the stream sink's materialisations, defined once
         if rollups:
             cols = ", ".join(DAILY_PROGRESS_COLUMNS)
             conn.read_parquet(rollups).create_view("backfill_rollups", replace=True)

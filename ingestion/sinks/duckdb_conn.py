@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.sinks.duckdb_schema import all_ddl
+from ingestion.sinks.duckdb_state import ensure_completion
 
 
 def open_duckdb(path: str | Path = ":memory:", *, threads: int | None = None) -> duckdb.DuckDBPyConnection:
@@ -24,4 +25,5 @@ def open_duckdb(path: str | Path = ":memory:", *, threads: int | None = None) ->
     conn = duckdb.connect(str(path), config=config)
     for ddl in all_ddl():
         conn.execute(ddl)
+    ensure_completion(conn)  # a store from before course_completion existed gets its counts once
     return conn

@@ -1,11 +1,11 @@
 """The embedded sink: one DuckDB transaction per poll batch, with the Kafka offsets it accounts for.
 
-Everything a batch of raw messages changes -- new enriched rows, the content_state and course_activity
-materialisations, one raw_log outcome per message, dead letters, replay marks and the next offset per
-partition -- commits together or not at all. A process killed at any moment therefore restarts from the
-offsets of the last committed batch with exactly the rows of the batches before it: nothing lost, nothing
-doubled. Rows also carry content-derived ids (row_id primary key), so even a replay of the same bytes under
-new offsets adds nothing twice.
+Everything a batch of raw messages changes -- new enriched rows, the content_state, course_activity and
+course_completion materialisations (ingestion/sinks/duckdb_state.py), one raw_log outcome per message, dead
+letters, replay marks and the next offset per partition -- commits together or not at all. A process killed
+at any moment therefore restarts from the offsets of the last committed batch with exactly the rows of the
+batches before it: nothing lost, nothing doubled. Rows also carry content-derived ids (unique row_id),
+so even a replay of the same bytes under new offsets adds nothing twice.
 
 Bulk writes go through Arrow tables registered on the connection (`INSERT ... SELECT`), ~50x faster than
 executemany here.
@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from ingestion.schema import COLUMNS, EnrichedRow, druid_type
 from ingestion.sinks.duckdb_schema import insert_enriched_rows, stored_row_ids_among
+from ingestion.sinks.duckdb_state import STATE_WRITE_LOCK, materialise
 
 Outcome = Literal["stored", "duplicate", "deadlettered"]
 
@@ -122,6 +123,10 @@ class DuckDBSink:
         return {int(p): int(o) for p, o in rows}
 
     def write(self, batch: SinkBatch) -> SinkResult:
+        with STATE_WRITE_LOCK:  # see ingestion.sinks.duckdb_state: writers of the state tables take turns
+            return self._write(batch)
+
+    def _write(self, batch: SinkBatch) -> SinkResult:
         now = datetime.now(UTC).replace(tzinfo=None)
         conn = self.conn
         conn.execute("BEGIN TRANSACTION")
@@ -155,19 +160,7 @@ class DuckDBSink:
         try:
             stored = [r[0] for r in conn.execute(_STORED_AMONG_BATCH).fetchall()]
             conn.execute(_INSERT_BATCH, [stored])
-            # Materialisations are max/min upserts: idempotent, so they may see duplicate rows too.
-            conn.execute(
-                "INSERT INTO content_state SELECT user_id, batch_id, course_id, content_id, max(status), max(ets) "
-                "FROM lpa_batch_rows WHERE eid = 'BE_JOB_REQUEST' AND content_id IS NOT NULL "
-                "GROUP BY user_id, batch_id, course_id, content_id ON CONFLICT DO UPDATE SET "
-                "status = greatest(content_state.status, excluded.status), "
-                "last_ets = greatest(content_state.last_ets, excluded.last_ets)")
-            conn.execute(
-                "INSERT INTO course_activity SELECT user_id, batch_id, course_id, max(program_id), min(ets), max(ets) "
-                "FROM lpa_batch_rows WHERE eid = 'BE_JOB_REQUEST' GROUP BY user_id, batch_id, course_id "
-                "ON CONFLICT DO UPDATE SET program_id = coalesce(excluded.program_id, course_activity.program_id), "
-                "first_ets = least(course_activity.first_ets, excluded.first_ets), "
-                "last_ets = greatest(course_activity.last_ets, excluded.last_ets)")
+            materialise(conn, "lpa_batch_rows")
         finally:
             conn.unregister("lpa_batch_rows")
         return set(stored)

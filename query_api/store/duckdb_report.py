@@ -5,13 +5,11 @@ Why not the shared two statements (queries.py) plus the Python writer: at 1,000 
 scan content_state twice and group on four string keys, then Python picks best batches and formats ~20k
 course and ~100k unit entries; that assembly cost as much again as the SQL. Here, in one statement:
 
-- one scan of the group's completed rows (status 2), joined with a leaf map that gives each current leaf
-  its course, its reported units (by position) and a weight of 1 on exactly one row per course leaf, so
-  one GROUP BY (learner, course, batch) yields the course count (SUM of weights) and each unit's count
-  (COUNT_IF per unit position): a leaf under two units counts in each, once in the course;
-- course_activity LEFT JOIN those counts (rows are (learner, batch, course) with activity, as in the shared
-  SQL), the best batch by `arg_min` over (-completed, -last activity, batch id), lastActivity over all
-  batches;
+- course_activity (rows are (learner, batch, course) with activity, as in the shared SQL) LEFT JOIN
+  course_completion, the completed current leaves per (learner, batch, course) and per unit that every
+  writer keeps (ingestion/sinks/duckdb_state.py): no scan of content_state at read time. Counting the
+  members' completed rows here was ~2/3 of the statement (a GROUP BY over ~240 k rows on four strings);
+- the best batch by `arg_min` over (-completed, -last activity, batch id), lastActivity over all batches;
 - the entry text, with the units' text computed once per distinct (course, unit counts) combination.
 
 Same rules as `compute.build_report` (percent, best batch and its tie-breaks, units from the best batch and
@@ -57,13 +55,12 @@ def json_string_sql(expr: str) -> str:
 def report_sql(max_units: int) -> str:
     """The statement for courses of at most `max_units` reported units; parameters: `ReportStatement.params`."""
     k = range(max_units)
-    counts = "".join(f", COUNT_IF(lm.pos = {i}) AS n{i}" for i in k)
-    g_counts = "".join(f", g.n{i}" for i in k)
-    r_counts = "".join(f", r.n{i}" for i in k)
+    r_counts = "".join(f", map_extract_value(cc.units, c.uid{i}) AS n{i}" for i in k)
+    p_counts = "".join(f", r.n{i}" for i in k)
     b_counts = "".join(f", b.n{i}" for i in k)
     c_counts = "".join(f", c.n{i}" for i in k)
-    plan_units = "".join(f", unnest($unit_head_{i}) AS uh{i}, unnest($unit_tail_{i}) AS ut{i},"
-                         f" unnest($unit_leaves_{i}) AS ul{i}" for i in k)
+    plan_units = "".join(f", unnest($unit_ids_{i}) AS uid{i}, unnest($unit_head_{i}) AS uh{i},"
+                         f" unnest($unit_tail_{i}) AS ut{i}, unnest($unit_leaves_{i}) AS ul{i}" for i in k)
 
     def unit_text(i: int) -> str:
         done = f"least(COALESCE(c.n{i}, 0), d.ul{i})"  # capped at the unit's size, as compute.build_report
@@ -78,31 +75,16 @@ members AS (SELECT unnest($users) AS user_id, CAST(unnest(range(len($users))) AS
 courses AS (SELECT unnest($courses) AS course_id, CAST(unnest(range(len($courses))) AS INTEGER) AS ci,
                    unnest($course_heads) AS head, unnest($course_tails) AS tail,
                    unnest($course_leaves) AS leaves{plan_units}),
-plan_units AS (SELECT unnest($unit_courses) AS ci, unnest($unit_ids) AS unit_id, unnest($unit_pos) AS pos),
-cl AS (SELECT c.ci, l.leaf_id FROM course_leaves l JOIN courses c ON c.course_id = l.course_id),
-ul AS (SELECT c.ci, l.leaf_id, p.pos FROM unit_leaves l JOIN courses c ON c.course_id = l.course_id
-       JOIN plan_units p ON p.ci = c.ci AND p.unit_id = l.unit_id),
-lm AS MATERIALIZED (
-    SELECT c.course_id, COALESCE(cl.leaf_id, ul.leaf_id) AS leaf_id, c.ci, ul.pos,
-           CASE WHEN cl.leaf_id IS NOT NULL AND row_number() OVER (
-               PARTITION BY c.ci, COALESCE(cl.leaf_id, ul.leaf_id) ORDER BY ul.pos) = 1 THEN 1 ELSE 0 END AS w
-    FROM cl FULL JOIN ul ON ul.ci = cl.ci AND ul.leaf_id = cl.leaf_id
-    JOIN courses c ON c.ci = COALESCE(cl.ci, ul.ci)),
-g AS (
-    SELECT m.uo, lm.ci, s.batch_id, SUM(lm.w) AS completed{counts}
-    FROM content_state s
-    JOIN lm ON lm.course_id = s.course_id AND lm.leaf_id = s.content_id
-    JOIN members m ON m.user_id = s.user_id
-    WHERE s.status = 2
-    GROUP BY m.uo, lm.ci, s.batch_id),
-act AS (SELECT m.uo, c.ci, a.batch_id, a.last_ets FROM course_activity a
-        JOIN members m ON m.user_id = a.user_id JOIN courses c ON c.course_id = a.course_id),
-r AS (SELECT act.uo, act.ci, act.batch_id, act.last_ets, CAST(COALESCE(g.completed, 0) AS BIGINT) AS completed{g_counts}
-      FROM act LEFT JOIN g ON g.uo = act.uo AND g.ci = act.ci AND g.batch_id = act.batch_id),
+r AS (SELECT m.uo, c.ci, a.batch_id, a.last_ets, CAST(COALESCE(cc.completed, 0) AS BIGINT) AS completed{r_counts}
+      FROM course_activity a
+      JOIN members m ON m.user_id = a.user_id
+      JOIN courses c ON c.course_id = a.course_id
+      LEFT JOIN course_completion cc
+        ON cc.user_id = a.user_id AND cc.batch_id = a.batch_id AND cc.course_id = a.course_id),
 pick AS (SELECT r.uo, r.ci, max(r.last_ets) AS last_ets,
                 arg_min(r.batch_id, struct_pack(c := -r.completed, e := -r.last_ets, b := r.batch_id)) AS batch_id
          FROM r GROUP BY r.uo, r.ci),
-best AS (SELECT p.uo, p.ci, p.batch_id, r.completed, p.last_ets{r_counts}
+best AS (SELECT p.uo, p.ci, p.batch_id, r.completed, p.last_ets{p_counts}
          FROM pick p JOIN r ON r.uo = p.uo AND r.ci = p.ci AND r.batch_id = p.batch_id),
 combos AS (SELECT DISTINCT b.ci{b_counts} FROM best b),
 unit_text AS (SELECT c.ci{c_counts}, {units} AS units FROM combos c JOIN courses d ON d.ci = c.ci)
@@ -132,21 +114,14 @@ class ReportStatement:
         params: dict[str, Any] = {"users": self.members, "courses": list(first),
                                   "course_heads": [course_head(cid) for cid in first],
                                   "course_tails": [f',"leafCount":{c.leaf_count},"percent":' for c in first.values()],
-                                  "course_leaves": [c.leaf_count for c in first.values()],
-                                  "unit_courses": [], "unit_ids": [], "unit_pos": []}
-        for i in range(max_units):
-            params[f"unit_head_{i}"], params[f"unit_tail_{i}"], params[f"unit_leaves_{i}"] = [], [], []
-        for ci, course in enumerate(first.values()):
-            units = course.reported_units
-            for pos in range(max_units):
-                unit = units[pos] if pos < len(units) else None
-                params[f"unit_head_{pos}"].append(unit_head(unit.unit_id) if unit else None)
-                params[f"unit_tail_{pos}"].append(f',"leafCount":{unit.leaf_count},"percent":' if unit else None)
-                params[f"unit_leaves_{pos}"].append(unit.leaf_count if unit else None)
-                if unit:
-                    params["unit_courses"].append(ci)
-                    params["unit_ids"].append(unit.unit_id)
-                    params["unit_pos"].append(pos)
+                                  "course_leaves": [c.leaf_count for c in first.values()]}
+        for pos in range(max_units):
+            # Per unit position, one value per course (NULL where the course has fewer units).
+            units = [c.reported_units[pos] if pos < len(c.reported_units) else None for c in first.values()]
+            params[f"unit_ids_{pos}"] = [u.unit_id if u else None for u in units]
+            params[f"unit_head_{pos}"] = [unit_head(u.unit_id) if u else None for u in units]
+            params[f"unit_tail_{pos}"] = [f',"leafCount":{u.leaf_count},"percent":' if u else None for u in units]
+            params[f"unit_leaves_{pos}"] = [u.leaf_count if u else None for u in units]
         params["slots"] = [self.course_index[c.course_id] for c in self.courses]
         params["stride"] = len(self.courses) + 1
         self.sql = report_sql(max_units)

@@ -16,6 +16,7 @@ from typing import TypeVar
 import duckdb
 
 from ingestion.hierarchy import CourseHierarchy
+from ingestion.sinks.duckdb_state import STATE_WRITE_LOCK, refresh_course
 from query_api.store import queries
 from query_api.store.base import AnalyticsStore, ProgressRows, StoreTimeout, StoreUnavailable
 from query_api.store.duckdb_report import ReportStatement
@@ -105,6 +106,10 @@ class DuckDBStore(PluginQueries, AnalyticsStore):
 
     def replace_course_leaves(self, course: CourseHierarchy) -> None:
         def work(cursor: duckdb.DuckDBPyConnection) -> None:
+            with STATE_WRITE_LOCK:
+                replace(cursor)
+
+        def replace(cursor: duckdb.DuckDBPyConnection) -> None:
             cursor.execute("BEGIN TRANSACTION")
             try:
                 cursor.execute(_DELETE_COURSE_LEAVES, [course.course_id])
@@ -114,6 +119,7 @@ class DuckDBStore(PluginQueries, AnalyticsStore):
                 for unit in course.reported_units:
                     if unit.leaf_ids:
                         cursor.execute(_INSERT_UNIT_LEAVES, [course.course_id, unit.unit_id, sorted(unit.leaf_ids)])
+                refresh_course(cursor, course.course_id)  # the counts follow the current leaves
                 cursor.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(duckdb.Error):  # keep the original error, not the rollback's
