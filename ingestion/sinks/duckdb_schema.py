@@ -11,7 +11,8 @@ GROUP BY at query time):
 - content_state: max status per (learner, batch, course, content); the progress report reads this.
 - course_activity: first/last activity per (learner, batch, course) over all content-state events.
 - course_completion: completed current leaves per (learner, batch, course) and per unit, kept by every
-  writer (ingestion/sinks/duckdb_state.py); the progress report reads it instead of counting content_state.
+  writer (ingestion/sinks/duckdb_state.py); course_best: per (learner, course) the best batch's counts and
+  the last activity, the progress report's cell, kept the same way and read by the report.
 - course_leaves / unit_leaves: the *current* hierarchy's non-optional leaves (replaced on republish).
 - pipeline_offsets: next Kafka offset per raw partition, committed in the same transaction as the rows.
 - raw_log: one row per raw message processed (outcome). No key: a message is written in the transaction that
@@ -74,6 +75,9 @@ STATE_DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS course_completion (
         user_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL, course_id VARCHAR NOT NULL,
         completed INTEGER NOT NULL, units MAP(VARCHAR, INTEGER) NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS course_best (
+        user_id VARCHAR NOT NULL, course_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL,
+        completed INTEGER NOT NULL, units MAP(VARCHAR, INTEGER) NOT NULL, last_ets BIGINT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS course_leaves (
         course_id VARCHAR NOT NULL, leaf_id VARCHAR NOT NULL, PRIMARY KEY (course_id, leaf_id))""",
     """CREATE TABLE IF NOT EXISTS unit_leaves (

@@ -4,7 +4,9 @@ the backfill load, the catalog's republish and the test fixtures.
 - content_state: max status per (learner, batch, course, content);
 - course_activity: first/last activity per (learner, batch, course);
 - course_completion: per (learner, batch, course) with a completed content, how many of the course's
-  *current* non-optional leaves are completed, and the same per reported unit (a MAP unit id -> count).
+  *current* non-optional leaves are completed, and the same per reported unit (a MAP unit id -> count);
+- course_best: per (learner, course) with activity, the progress report's cell: the best batch with its
+  counts, and the latest activity over all batches.
 
 Why course_completion: the progress report needs these counts for every member x course x batch. Counting
 them at read time scans the members' content_state rows and groups them by four strings, which was most of
@@ -13,13 +15,17 @@ reaches status 2 or when the course's leaves change, so writers keep them:
 
 - a writer folding rows recounts the (learner, batch, course) keys of its status-2 rows, after its
   content_state upsert, in the same transaction (`materialise`): their rows are deleted and inserted again.
-  The table has no primary key on purpose: replacing rows with a MAP column through an ART index cost ~4x
-  more (measured at 48 k keys, 18 k replaced: ~550 ms against ~150 ms); the writers' turns below keep the
-  keys unique;
+  Neither table has a primary key on purpose: replacing rows with a MAP column through an ART index cost
+  ~4x more (measured at 48 k keys, 18 k replaced: ~550 ms against ~150 ms); the writers' turns below keep
+  the keys unique;
+- then it recomputes the course_best rows of the (learner, course) pairs of all its content-state rows (any
+  activity can change the best batch or lastActivity): a scan of the small course_activity and
+  course_completion tables, not of content_state;
 - a republish (course_leaves / unit_leaves replaced) recomputes the whole course (`refresh_course`).
 
-Invariant (tests/unit/test_duckdb_state.py): course_completion holds exactly one row per (learner, batch,
-course) that has a status-2 row in content_state, with the counts a full recomputation gives.
+Invariants (tests/unit/test_duckdb_state.py): course_completion holds exactly one row per (learner, batch,
+course) that has a status-2 row in content_state, course_best one per (learner, course) in course_activity,
+each with what a full recomputation gives.
 
 Writers hold STATE_WRITE_LOCK for their transaction. DuckDB's optimistic concurrency catches two writers
 updating one row, but not a sink inserting a *new* key counted against the old leaves while a republish
@@ -65,9 +71,36 @@ def delete_completion_sql(keys_sql: str) -> str:
             f"(SELECT user_id, batch_id, course_id FROM ({keys_sql}))")  # noqa: S608 - internal SQL
 
 
+def insert_best_sql(pairs_sql: str) -> str:
+    """The report's cell for the distinct (user_id, course_id) of `pairs_sql` (internal SQL, as above), from
+    course_activity and course_completion, inserted: the caller deletes those pairs' rows first. The best
+    batch has the most completed leaves, then the latest activity, then the smallest batch id (the rules of
+    query_api.progress.compute); last_ets is the latest activity over all batches."""
+    return f"""INSERT INTO course_best
+WITH r AS (SELECT a.user_id, a.course_id, a.batch_id, a.last_ets, COALESCE(cc.completed, 0) AS completed,
+                  COALESCE(cc.units, MAP {{}}) AS units
+           FROM course_activity a
+           LEFT JOIN course_completion cc
+             ON cc.user_id = a.user_id AND cc.batch_id = a.batch_id AND cc.course_id = a.course_id
+           WHERE (a.user_id, a.course_id) IN (SELECT user_id, course_id FROM ({pairs_sql}))),
+b AS (SELECT user_id, course_id, max(last_ets) AS last_ets,
+             arg_min(struct_pack(batch_id := batch_id, completed := completed, units := units),
+                     struct_pack(c := -completed, e := -last_ets, b := batch_id)) AS best
+      FROM r GROUP BY user_id, course_id)
+SELECT user_id, course_id, best.batch_id, CAST(best.completed AS INTEGER), best.units, last_ets FROM b"""
+
+
+def delete_best_sql(pairs_sql: str) -> str:
+    """Deletes the rows of the (user_id, course_id) of `pairs_sql` (internal SQL, as above)."""
+    return ("DELETE FROM course_best WHERE (user_id, course_id) IN "
+            f"(SELECT user_id, course_id FROM ({pairs_sql}))")  # noqa: S608 - internal SQL
+
+
 _COURSE_KEYS = "SELECT user_id, batch_id, course_id FROM content_state WHERE course_id = ? AND status = 2"
 _INSERT_COURSE = insert_completion_sql(_COURSE_KEYS)
 _INSERT_ALL = insert_completion_sql("SELECT user_id, batch_id, course_id FROM content_state WHERE status = 2")
+_INSERT_BEST_COURSE = insert_best_sql("SELECT user_id, course_id FROM course_activity WHERE course_id = ?")
+_INSERT_BEST_ALL = insert_best_sql("SELECT user_id, course_id FROM course_activity")
 
 
 def materialise(conn: duckdb.DuckDBPyConnection, source: str) -> None:
@@ -91,12 +124,18 @@ def materialise(conn: duckdb.DuckDBPyConnection, source: str) -> None:
             "WHERE eid = 'BE_JOB_REQUEST' AND content_id IS NOT NULL AND status = 2")
     conn.execute(delete_completion_sql(keys))
     conn.execute(insert_completion_sql(keys))
+    # Any activity can change a cell: the best batch (counts, then latest activity) and lastActivity.
+    pairs = f"SELECT user_id, course_id FROM {source} WHERE eid = 'BE_JOB_REQUEST'"  # noqa: S608 - internal name
+    conn.execute(delete_best_sql(pairs))
+    conn.execute(insert_best_sql(pairs))
 
 
 def refresh_course(conn: duckdb.DuckDBPyConnection, course_id: str) -> None:
     """Recounts a course after its leaves were replaced (inside the replacing transaction)."""
     conn.execute("DELETE FROM course_completion WHERE course_id = ?", [course_id])
     conn.execute(_INSERT_COURSE, [course_id])
+    conn.execute("DELETE FROM course_best WHERE course_id = ?", [course_id])
+    conn.execute(_INSERT_BEST_COURSE, [course_id])
 
 
 def refresh_all(conn: duckdb.DuckDBPyConnection) -> None:
@@ -104,13 +143,17 @@ def refresh_all(conn: duckdb.DuckDBPyConnection) -> None:
     write that bypassed `materialise` (benchmark data, test fixtures)."""
     conn.execute("DELETE FROM course_completion")
     conn.execute(_INSERT_ALL)
+    conn.execute("DELETE FROM course_best")
+    conn.execute(_INSERT_BEST_ALL)
 
 
 def ensure_completion(conn: duckdb.DuckDBPyConnection) -> None:
-    """Fills course_completion once for a store that has completions but no counts yet (it was created by
-    an earlier version). Afterwards the invariant keeps a row for every key with a completion."""
-    row = conn.execute("SELECT (SELECT count(*) FROM course_completion) = 0 AND "
-                       "EXISTS (SELECT 1 FROM content_state WHERE status = 2)").fetchone()
+    """Fills course_completion and course_best once for a store written by an earlier version (activity but
+    no counts or cells yet). Afterwards the invariants keep them."""
+    row = conn.execute(
+        "SELECT ((SELECT count(*) FROM course_completion) = 0"
+        "        AND EXISTS (SELECT 1 FROM content_state WHERE status = 2))"
+        " OR ((SELECT count(*) FROM course_best) = 0 AND EXISTS (SELECT 1 FROM course_activity))").fetchone()
     if row and row[0]:
         with STATE_WRITE_LOCK:
             conn.execute("BEGIN TRANSACTION")

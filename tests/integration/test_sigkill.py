@@ -156,10 +156,13 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(lpa_settings: Setti
     activity_sql = "SELECT user_id, batch_id, course_id, first_ets, last_ets FROM course_activity"
     got_activity = {(u, b, c): (f, la) for u, b, c, f, la in conn.execute(activity_sql).fetchall()}
     assert got_activity == expected["activity"]
-    # course_completion: one row per (learner, batch, course) with a completion, none twice (it has no key)
+    # course_completion: one row per (learner, batch, course) with a completion, none twice (no key)
     completed_keys = {key[:3] for key, status in expected["state"].items() if status == 2}
     assert conn.execute("SELECT count(*), count(DISTINCT (user_id, batch_id, course_id)) FROM course_completion"
                         ).fetchone() == (len(completed_keys), len(completed_keys))
+    cells = {(u, c) for u, _, c in expected["activity"]}  # course_best: one row per (learner, course)
+    assert conn.execute("SELECT count(*), count(DISTINCT (user_id, course_id)) FROM course_best").fetchone() == (
+        len(cells), len(cells))
     assert dict(conn.execute("SELECT reason, count(*) FROM deadletters GROUP BY reason").fetchall()) == dict(bad)
     assert conn.execute("SELECT count(*), count(DISTINCT (partition, \"offset\")) FROM raw_log").fetchone() == (
         len(published), len(published))

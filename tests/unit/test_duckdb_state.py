@@ -35,12 +35,21 @@ def completion(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str], tu
     return {(u, b, c): (n, dict(units)) for u, b, c, n, units in rows}
 
 
-def recounted(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str], tuple[int, dict[str, int]]]:
+def best(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[str, int, dict[str, int], int]]:
+    rows = conn.execute("SELECT user_id, course_id, batch_id, completed, units, last_ets FROM course_best").fetchall()
+    return {(u, c): (b, n, dict(units), ets) for u, c, b, n, units, ets in rows}
+
+
+def state(conn: duckdb.DuckDBPyConnection) -> tuple[dict, dict]:
+    return completion(conn), best(conn)
+
+
+def recounted(conn: duckdb.DuckDBPyConnection) -> tuple[dict, dict]:
     """What a full recount gives, without keeping it."""
     conn.execute("BEGIN TRANSACTION")
     try:
         refresh_all(conn)
-        return completion(conn)
+        return state(conn)
     finally:
         conn.execute("ROLLBACK")
 
@@ -72,7 +81,8 @@ stream = st.lists(st.tuples(st.sampled_from(["u_1", "u_2"]), st.sampled_from(["b
 @given(events=stream, polls=st.integers(1, 5), republish_after=st.integers(0, 25))
 def test_the_sinks_counts_equal_a_full_recount(conn: duckdb.DuckDBPyConnection, events: list[tuple],
                                                 polls: int, republish_after: int) -> None:
-    for table in ("content_state", "course_activity", "course_completion", "course_leaves", "unit_leaves"):
+    for table in ("content_state", "course_activity", "course_completion", "course_best", "course_leaves",
+                  "unit_leaves"):
         conn.execute(f"DELETE FROM {table}")  # noqa: S608 (constant table names)
     store, catalog = DuckDBStore(conn, timeout_s=30), MemoryCatalog([COURSE_V1, OTHER])
     for doc in (COURSE_V1, OTHER):
@@ -85,10 +95,13 @@ def test_the_sinks_counts_equal_a_full_recount(conn: duckdb.DuckDBPyConnection, 
             store.replace_course_leaves(catalog.add(COURSE_V2))  # a republish between two polls
         write(conn, catalog, docs[start:start + size], offset=start)
         write(conn, catalog, docs[start:start + size], offset=start)  # a replay changes nothing
-        assert completion(conn) == recounted(conn)
+        assert state(conn) == recounted(conn)
     keys = conn.execute("SELECT DISTINCT user_id, batch_id, course_id FROM content_state WHERE status = 2").fetchall()
     assert set(completion(conn)) == set(keys)  # a row per key with a completion, no other
     assert conn.execute("SELECT count(*) FROM course_completion").fetchone() == (len(keys),)  # and only one
+    pairs = conn.execute("SELECT DISTINCT user_id, course_id FROM course_activity").fetchall()
+    assert set(best(conn)) == set(pairs)
+    assert conn.execute("SELECT count(*) FROM course_best").fetchone() == (len(pairs),)
 
 
 def test_counts_follow_the_rules_and_a_republish(conn: duckdb.DuckDBPyConnection) -> None:
@@ -102,10 +115,14 @@ def test_counts_follow_the_rules_and_a_republish(conn: duckdb.DuckDBPyConnection
         ev.content_state("u_2", "b1", "c2", [("x", 2)], ets=T0 + 3, mid="m4"),
     ])
     assert completion(conn) == {("u_1", "b1", "c1"): (3, {"u1": 2, "u2": 1}), ("u_2", "b1", "c2"): (1, {"v1": 1})}
+    # the cell: b1 has more completed leaves than the later b2; lastActivity is b2's
+    assert best(conn) == {("u_1", "c1"): ("b1", 3, {"u1": 2, "u2": 1}, T0 + 2),
+                          ("u_2", "c2"): ("b1", 1, {"v1": 1}, T0 + 3)}
     store.replace_course_leaves(catalog.add(COURSE_V2))  # a and c remain leaves; c moved to u3
     assert completion(conn) == {("u_1", "b1", "c1"): (2, {"u1": 1, "u3": 1}), ("u_2", "b1", "c2"): (1, {"v1": 1})}
     store.replace_course_leaves(parse_hierarchy(simple_course("c1", {"u9": ["z"]})))  # none completed any more
     assert completion(conn)[("u_1", "b1", "c1")] == (0, {})
+    assert best(conn)[("u_1", "c1")] == ("b2", 0, {}, T0 + 2)  # a tie on 0: the latest activity wins
 
 
 def test_a_store_without_counts_gets_them_when_opened(tmp_path: Path) -> None:
@@ -113,12 +130,14 @@ def test_a_store_without_counts_gets_them_when_opened(tmp_path: Path) -> None:
     conn = open_duckdb(path)
     DuckDBStore(conn).replace_course_leaves(parse_hierarchy(COURSE_V1))
     write(conn, MemoryCatalog([COURSE_V1]), [ev.content_state("u_1", "b1", "c1", [("a", 2), ("c", 2)], ets=T0)])
-    expected = completion(conn)
-    conn.execute("DELETE FROM course_completion")  # as a store written before the table existed
+    expected = state(conn)
+    conn.execute("DROP TABLE course_completion")  # as a store written before the tables existed
+    conn.execute("DROP TABLE course_best")
     conn.close()
     reopened = open_duckdb(path)
     try:
-        assert completion(reopened) == expected == {("u_1", "b1", "c1"): (2, {"u1": 1, "u2": 1})}
+        assert state(reopened) == expected
+        assert expected[0] == {("u_1", "b1", "c1"): (2, {"u1": 1, "u2": 1})}
     finally:
         reopened.close()
 

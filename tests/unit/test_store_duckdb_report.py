@@ -53,7 +53,8 @@ def conn() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _clear(conn: duckdb.DuckDBPyConnection) -> None:
-    for table in ("content_state", "course_activity", "course_completion", "course_leaves", "unit_leaves"):
+    for table in ("content_state", "course_activity", "course_completion", "course_best", "course_leaves",
+                  "unit_leaves"):
         conn.execute(f"DELETE FROM {table}")  # noqa: S608 (constant table names)
 
 
