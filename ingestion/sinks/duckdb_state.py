@@ -75,19 +75,18 @@ def insert_best_sql(pairs_sql: str) -> str:
     """The report's cell for the distinct (user_id, course_id) of `pairs_sql` (internal SQL, as above), from
     course_activity and course_completion, inserted: the caller deletes those pairs' rows first. The best
     batch has the most completed leaves, then the latest activity, then the smallest batch id (the rules of
-    query_api.progress.compute); last_ets is the latest activity over all batches."""
+    query_api.progress.compute); last_ets is the latest activity over all batches. (A window and QUALIFY:
+    ~1/3 cheaper here than arg_min over a struct that carries the MAP.)"""
     return f"""INSERT INTO course_best
-WITH r AS (SELECT a.user_id, a.course_id, a.batch_id, a.last_ets, COALESCE(cc.completed, 0) AS completed,
-                  COALESCE(cc.units, MAP {{}}) AS units
-           FROM course_activity a
-           LEFT JOIN course_completion cc
-             ON cc.user_id = a.user_id AND cc.batch_id = a.batch_id AND cc.course_id = a.course_id
-           WHERE (a.user_id, a.course_id) IN (SELECT user_id, course_id FROM ({pairs_sql}))),
-b AS (SELECT user_id, course_id, max(last_ets) AS last_ets,
-             arg_min(struct_pack(batch_id := batch_id, completed := completed, units := units),
-                     struct_pack(c := -completed, e := -last_ets, b := batch_id)) AS best
-      FROM r GROUP BY user_id, course_id)
-SELECT user_id, course_id, best.batch_id, CAST(best.completed AS INTEGER), best.units, last_ets FROM b"""
+SELECT a.user_id, a.course_id, a.batch_id, COALESCE(cc.completed, 0), COALESCE(cc.units, MAP {{}}),
+       max(a.last_ets) OVER (PARTITION BY a.user_id, a.course_id)
+FROM course_activity a
+SEMI JOIN (SELECT DISTINCT user_id, course_id FROM ({pairs_sql})) k
+  ON k.user_id = a.user_id AND k.course_id = a.course_id
+LEFT JOIN course_completion cc
+  ON cc.user_id = a.user_id AND cc.batch_id = a.batch_id AND cc.course_id = a.course_id
+QUALIFY row_number() OVER (PARTITION BY a.user_id, a.course_id
+                           ORDER BY COALESCE(cc.completed, 0) DESC, a.last_ets DESC, a.batch_id) = 1"""
 
 
 def delete_best_sql(pairs_sql: str) -> str:
@@ -122,12 +121,11 @@ def materialise(conn: duckdb.DuckDBPyConnection, source: str) -> None:
     # Only a status-2 row can change a count (statuses never go down, the leaves did not change).
     keys = (f"SELECT user_id, batch_id, course_id FROM {source} "  # noqa: S608 - internal name
             "WHERE eid = 'BE_JOB_REQUEST' AND content_id IS NOT NULL AND status = 2")
-    conn.execute(delete_completion_sql(keys))
-    conn.execute(insert_completion_sql(keys))
     # Any activity can change a cell: the best batch (counts, then latest activity) and lastActivity.
     pairs = f"SELECT user_id, course_id FROM {source} WHERE eid = 'BE_JOB_REQUEST'"  # noqa: S608 - internal name
-    conn.execute(delete_best_sql(pairs))
-    conn.execute(insert_best_sql(pairs))
+    # One call for the four statements: each call hands the GIL back and forth with the enriching thread.
+    conn.execute(";\n".join((delete_completion_sql(keys), insert_completion_sql(keys),
+                              delete_best_sql(pairs), insert_best_sql(pairs))))
 
 
 def refresh_course(conn: duckdb.DuckDBPyConnection, course_id: str) -> None:
