@@ -76,23 +76,24 @@ _PARSED: dict[tuple[str, str], CourseHierarchy] = {}
 _PARSED_MAX = 512
 
 
-def _parsed(row: Course) -> CourseHierarchy:
-    """Parsed hierarchies by (course, content hash): immutable, so this per-process memo is never stale."""
-    key = (row.id, row.content_hash)
-    hit = _PARSED.get(key)
-    if hit is None:
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.clear()
-        hit = _PARSED[key] = parse_hierarchy(row.hierarchy)
-    return hit
-
-
 def hierarchies(session: Session, course_ids: Sequence[str]) -> list[CourseHierarchy]:
     """The configured courses, current version, in config order; one missing from the catalog is shown
-    with no leaves rather than dropped."""
-    rows = {c.id: c for c in session.scalars(select(Course).where(Course.id.in_(list(course_ids))))} \
-        if course_ids else {}
-    return [_parsed(rows[cid]) if cid in rows else CourseHierarchy(course_id=cid, name=cid) for cid in course_ids]
+    with no leaves rather than dropped. Parsed hierarchies are kept per process by (course, content hash):
+    immutable, so never stale. Only the hashes are read per request; a course document (JSON of up to
+    megabytes) is read and parsed once per version, not on every report."""
+    if not course_ids:
+        return []
+    hashes: dict[str, str] = dict(session.execute(  # type: ignore[arg-type]
+        select(Course.id, Course.content_hash).where(Course.id.in_(list(course_ids)))).all())
+    found = {cid: _PARSED[(cid, digest)] for cid, digest in hashes.items() if (cid, digest) in _PARSED}
+    missing = [cid for cid in hashes if cid not in found]
+    if missing:
+        if len(_PARSED) + len(missing) > _PARSED_MAX:
+            _PARSED.clear()
+        for cid, digest, doc in session.execute(
+                select(Course.id, Course.content_hash, Course.hierarchy).where(Course.id.in_(missing))):
+            found[cid] = _PARSED[(cid, digest)] = parse_hierarchy(doc)  # republished meanwhile: the newer one
+    return [found.get(cid) or CourseHierarchy(course_id=cid, name=cid) for cid in course_ids]
 
 
 def _courses(session: Session, group_id: str, user_id: str,
