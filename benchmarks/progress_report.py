@@ -9,8 +9,9 @@ content_state / course_activity as the sink does. The courses go through the cat
 current leaves), the group and the plugin link through the groups API. Timed, interleaved run by run so that
 a noisy neighbour hits all of them alike:
 
-- bare:    exactly the SQL the API's store runs for this answer: the DuckDB adapter's one statement
-           (query_api/store/duckdb_report.py) on a DuckDB cursor, fetchall();
+- bare:    exactly the SQL the API's store runs for this answer: the DuckDB adapter's statement
+           (query_api/store/duckdb_report.py, `ReportStatement.rows`: the kept cells, or the full statement
+           when the store's course plans differ) on a DuckDB cursor, fetchall();
 - store:   DuckDBStore.progress_json (bare + timeout timer + joining the entries into the JSON text);
 - api:     GET /v1/groups/{id}/plugins/progress-report/report through Flask's test client (auth, metadata
            reads, the store, the JSON answer), the whole body read;
@@ -110,7 +111,7 @@ def run(size: BenchSize, runs: int, workdir: Path) -> dict[str, Any]:
     statement = ReportStatement(parsed, members)
 
     def bare() -> None:
-        cursor.execute(statement.sql, statement.params).fetchall()
+        statement.rows(cursor)
 
     def shared_rows() -> None:
         cursor.execute(course_sql, queries.course_progress_params(members, course_ids)).fetchall()
@@ -141,7 +142,7 @@ def run(size: BenchSize, runs: int, workdir: Path) -> dict[str, Any]:
     assert len(report["members"]) == size.members and len(report["courses"]) == size.courses
     rows = store.progress_rows(members, course_ids)
     assert body == report_json(group_id, parsed, members, rows), "the API's answer differs from the reference"
-    entries = cursor.execute(statement.sql, statement.params).fetchall()
+    entries = statement.rows(cursor)
 
     def median_ms(fn: Callable[[], Any], n: int = 5) -> float:
         return round(statistics.median(timed(fn) for _ in range(n)) * 1000, 1)

@@ -12,7 +12,8 @@ GROUP BY at query time):
 - course_activity: first/last activity per (learner, batch, course) over all content-state events.
 - course_completion: completed current leaves per (learner, batch, course) and per unit, kept by every
   writer (ingestion/sinks/duckdb_state.py); course_best: per (learner, course) the best batch's counts and
-  the last activity, the progress report's cell, kept the same way and read by the report.
+  the last activity, the progress report's cell with its JSON text, kept the same way and read by the report;
+  course_plan: per course, the pieces of that text that come from the hierarchy (written with the leaves).
 - course_leaves / unit_leaves: the *current* hierarchy's non-optional leaves (replaced on republish).
 - pipeline_offsets: next Kafka offset per raw partition, committed in the same transaction as the rows.
 - raw_log: one row per raw message processed (outcome). No key: a message is written in the transaction that
@@ -77,7 +78,11 @@ STATE_DDL: tuple[str, ...] = (
         completed INTEGER NOT NULL, units MAP(VARCHAR, INTEGER) NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS course_best (
         user_id VARCHAR NOT NULL, course_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL,
-        completed INTEGER NOT NULL, units MAP(VARCHAR, INTEGER) NOT NULL, last_ets BIGINT NOT NULL)""",
+        completed INTEGER NOT NULL, units MAP(VARCHAR, INTEGER) NOT NULL, last_ets BIGINT NOT NULL,
+        entry VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS course_plan (
+        course_id VARCHAR PRIMARY KEY, signature VARCHAR NOT NULL, head VARCHAR NOT NULL, tail VARCHAR NOT NULL,
+        leaves INTEGER NOT NULL, units STRUCT(id VARCHAR, head VARCHAR, tail VARCHAR, leaves INTEGER)[] NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS course_leaves (
         course_id VARCHAR NOT NULL, leaf_id VARCHAR NOT NULL, PRIMARY KEY (course_id, leaf_id))""",
     """CREATE TABLE IF NOT EXISTS unit_leaves (

@@ -6,7 +6,8 @@ the backfill load, the catalog's republish and the test fixtures.
 - course_completion: per (learner, batch, course) with a completed content, how many of the course's
   *current* non-optional leaves are completed, and the same per reported unit (a MAP unit id -> count);
 - course_best: per (learner, course) with activity, the progress report's cell: the best batch with its
-  counts, and the latest activity over all batches.
+  counts, the latest activity over all batches, and the cell's JSON text for the course's plan (`entry`;
+  course_plan holds the pieces of text that come from the hierarchy, written with the leaves).
 
 Why course_completion: the progress report needs these counts for every member x course x batch. Counting
 them at read time scans the members' content_state rows and groups them by four strings, which was most of
@@ -38,6 +39,8 @@ from __future__ import annotations
 import threading
 
 import duckdb
+
+from ingestion.sinks.json_sql import json_string_sql
 
 STATE_WRITE_LOCK = threading.Lock()
 
@@ -71,22 +74,41 @@ def delete_completion_sql(keys_sql: str) -> str:
             f"(SELECT user_id, batch_id, course_id FROM ({keys_sql}))")  # noqa: S608 - internal SQL
 
 
+def entry_sql(b: str, p: str) -> str:
+    """SQL for a cell's JSON text in the progress report (query_api/progress/json_writer.py writes the same),
+    from the cell `b` (course_best's columns) and the course's plan `p` (course_plan: the pieces of text that
+    come from the hierarchy, written by Python). Units are capped at their size; percents are
+    completed * 100 // leaves, capped at 100, 0 for an empty course or unit."""
+    done = f"least(COALESCE(map_extract_value({b}.units, u.id), 0), u.leaves)"
+    unit = (f"concat(u.head, {done}, u.tail, "
+            f"CASE WHEN u.leaves <= 0 THEN 0 ELSE least(100, {done} * 100 // u.leaves) END, '}}')")
+    return (f"concat({p}.head, {json_string_sql(f'{b}.batch_id')}, ',\"completed\":', {b}.completed, {p}.tail, "
+            f"CASE WHEN {p}.leaves <= 0 THEN 0 ELSE least(100, {b}.completed * 100 // {p}.leaves) END, "
+            f"',\"lastActivity\":\"', strftime(epoch_ms({b}.last_ets), '%Y-%m-%dT%H:%M:%SZ'), '\",\"units\":[', "
+            f"array_to_string(list_transform({p}.units, u -> {unit}), ','), ']}}')")
+
+
 def insert_best_sql(pairs_sql: str) -> str:
     """The report's cell for the distinct (user_id, course_id) of `pairs_sql` (internal SQL, as above), from
     course_activity and course_completion, inserted: the caller deletes those pairs' rows first. The best
     batch has the most completed leaves, then the latest activity, then the smallest batch id (the rules of
     query_api.progress.compute); last_ets is the latest activity over all batches. (A window and QUALIFY:
-    ~1/3 cheaper here than arg_min over a struct that carries the MAP.)"""
-    return f"""INSERT INTO course_best
-SELECT a.user_id, a.course_id, a.batch_id, COALESCE(cc.completed, 0), COALESCE(cc.units, MAP {{}}),
-       max(a.last_ets) OVER (PARTITION BY a.user_id, a.course_id)
-FROM course_activity a
-SEMI JOIN (SELECT DISTINCT user_id, course_id FROM ({pairs_sql})) k
-  ON k.user_id = a.user_id AND k.course_id = a.course_id
-LEFT JOIN course_completion cc
-  ON cc.user_id = a.user_id AND cc.batch_id = a.batch_id AND cc.course_id = a.course_id
-QUALIFY row_number() OVER (PARTITION BY a.user_id, a.course_id
-                           ORDER BY COALESCE(cc.completed, 0) DESC, a.last_ets DESC, a.batch_id) = 1"""
+    ~1/3 cheaper here than arg_min over a struct that carries the MAP.) `entry` is the cell's JSON text for
+    the course's current plan, NULL while the store has no plan for the course."""
+    return f"""INSERT INTO course_best (user_id, course_id, batch_id, completed, units, last_ets, entry)
+SELECT b.user_id, b.course_id, b.batch_id, b.completed, b.units, b.last_ets,
+       CASE WHEN p.course_id IS NOT NULL THEN {entry_sql("b", "p")} END
+FROM (SELECT a.user_id, a.course_id, a.batch_id, COALESCE(cc.completed, 0) AS completed,
+             COALESCE(cc.units, MAP {{}}) AS units,
+             max(a.last_ets) OVER (PARTITION BY a.user_id, a.course_id) AS last_ets
+      FROM course_activity a
+      SEMI JOIN (SELECT DISTINCT user_id, course_id FROM ({pairs_sql})) k
+        ON k.user_id = a.user_id AND k.course_id = a.course_id
+      LEFT JOIN course_completion cc
+        ON cc.user_id = a.user_id AND cc.batch_id = a.batch_id AND cc.course_id = a.course_id
+      QUALIFY row_number() OVER (PARTITION BY a.user_id, a.course_id
+                                 ORDER BY COALESCE(cc.completed, 0) DESC, a.last_ets DESC, a.batch_id) = 1) b
+LEFT JOIN course_plan p ON p.course_id = b.course_id"""
 
 
 def delete_best_sql(pairs_sql: str) -> str:

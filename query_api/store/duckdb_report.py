@@ -1,9 +1,16 @@
-"""The DuckDB adapter's one-statement Progress Report: the figures and the JSON text of every course entry with
-activity, computed by DuckDB as UTF-8 bytes; Python only puts them in place in the answer's parts and joins.
+"""The DuckDB adapter's Progress Report: the JSON text of every course entry with activity, as UTF-8 bytes from
+DuckDB; Python only puts them in place in the answer's parts and joins.
+
+Usually one small statement reads it as is (`kept_sql`): the writers keep each cell's text in course_best,
+rendered with the course's plan (course_plan: the pieces of text that come from the hierarchy, written by
+`replace_course_leaves` with the leaves; `plan_row`). It applies when the caller's hierarchy has the same plan
+(`plan_signature`: ids and leaf counts in report order); a cell of any other course comes back NULL and
+`ReportStatement.rows` runs the full statement (`report_sql`), which computes the text from the kept counts
+with the caller's plan (a hierarchy newer than the store's, an unknown course).
 
 Why not the shared two statements (queries.py) plus the Python writer: at 1,000 members x 20 courses those
 scan content_state twice and group on four string keys, then Python picks best batches and formats ~20k
-course and ~100k unit entries; that assembly cost as much again as the SQL. Here, in one statement:
+course and ~100k unit entries; that assembly cost as much again as the SQL. In the full statement:
 
 - course_best: per (learner, course) with activity, the best batch (most completed current leaves, then
   latest activity, then smallest batch id) with its course and unit counts, and the latest activity over
@@ -26,10 +33,15 @@ bound value instead of a thousand placeholders. The text depends only on the mos
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any
 
+import duckdb
+
 from ingestion.hierarchy import CourseHierarchy
+from ingestion.sinks.json_sql import json_string_sql
 from query_api.progress.json_writer import (
     MEMBER_END,
     REPORT_END,
@@ -40,18 +52,20 @@ from query_api.progress.json_writer import (
     unit_head,
 )
 
-# json.dumps(ensure_ascii=False) escapes exactly these: '"', '\\' and the control characters below 0x20.
-_SHORT_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+def plan_signature(course: CourseHierarchy) -> str:
+    """What the text of a course's cells depends on besides the cell: ids and leaf counts, in report order."""
+    shape = [course.course_id, course.leaf_count, [[u.unit_id, u.leaf_count] for u in course.reported_units]]
+    return hashlib.sha1(json.dumps(shape, ensure_ascii=False).encode(), usedforsecurity=False).hexdigest()
 
 
-def json_string_sql(expr: str) -> str:
-    """SQL for the JSON string literal of the VARCHAR `expr` (a column reference, never input), as
-    `json.dumps(value, ensure_ascii=False)` writes it. The replace chain only runs on values that need it."""
-    chain = f"replace(replace({expr}, '\\', '\\\\'), '\"', '\\\"')"
-    for code in range(0x20):
-        escaped = _SHORT_ESCAPES.get(chr(code), f"\\u{code:04x}")
-        chain = f"replace({chain}, chr({code}), '{escaped}')"
-    return f"""'"' || CASE WHEN regexp_matches({expr}, '[\\x00-\\x1f"\\\\]') THEN {chain} ELSE {expr} END || '"'"""
+def plan_row(course: CourseHierarchy) -> list[Any]:
+    """course_plan's row for `course`: the pieces of the cells' text that come from the hierarchy, so that the
+    writers can keep each cell's text (ingestion/sinks/duckdb_state.py: entry_sql)."""
+    units = [{"id": u.unit_id, "head": unit_head(u.unit_id), "tail": f',"leafCount":{u.leaf_count},"percent":',
+              "leaves": u.leaf_count} for u in course.reported_units]
+    return [course.course_id, plan_signature(course), course_head(course.course_id),
+            f',"leafCount":{course.leaf_count},"percent":', course.leaf_count, units]
 
 
 def report_sql(max_units: int) -> str:
@@ -73,15 +87,28 @@ def report_sql(max_units: int) -> str:
     return f"""
 WITH
 members AS (SELECT unnest($users) AS user_id, CAST(unnest(range(len($users))) AS INTEGER) AS uo),
-courses AS (SELECT unnest($courses) AS course_id, CAST(unnest(range(len($courses))) AS INTEGER) AS ci,
-                   unnest($course_heads) AS head, unnest($course_tails) AS tail,
-                   unnest($course_leaves) AS leaves{plan_units}),
-best AS (SELECT m.uo, c.ci, b.batch_id, CAST(b.completed AS BIGINT) AS completed, b.last_ets{b_units}
-         FROM course_best b
-         JOIN members m ON m.user_id = b.user_id
-         JOIN courses c ON c.course_id = b.course_id),
+courses AS (
+    SELECT c.*, p.course_id IS NOT NULL AS planned
+    FROM (SELECT unnest($courses) AS course_id, CAST(unnest(range(len($courses))) AS INTEGER) AS ci,
+                 unnest($plan_signatures) AS signature, unnest($course_heads) AS head,
+                 unnest($course_tails) AS tail, unnest($course_leaves) AS leaves{plan_units}) c
+    LEFT JOIN course_plan p ON p.course_id = c.course_id AND p.signature = c.signature),
+slots AS (SELECT unnest($slots) AS ci, CAST(unnest(range(len($slots))) AS INTEGER) AS slot),
+cells AS (SELECT m.uo, c.ci, c.planned AND b.entry IS NOT NULL AS kept, b.batch_id, b.completed, b.units,
+                 b.last_ets, b.entry
+          FROM course_best b
+          JOIN members m ON m.user_id = b.user_id
+          JOIN courses c ON c.course_id = b.course_id),
+best AS (SELECT b.uo, b.ci, b.batch_id, CAST(b.completed AS BIGINT) AS completed, b.last_ets{b_units}
+         FROM cells b JOIN courses c ON c.ci = b.ci
+         WHERE NOT b.kept),
 combos AS (SELECT DISTINCT b.ci{b_counts} FROM best b),
 unit_text AS (SELECT c.ci{c_counts}, {units} AS units FROM combos c JOIN courses d ON d.ci = c.ci)
+SELECT CAST(b.uo AS BIGINT) * $stride + s.slot + 2 AS part,
+       encode(concat(CASE WHEN s.slot > 0 THEN ',' ELSE '' END, b.entry)) AS entry
+FROM cells b JOIN slots s ON s.ci = b.ci
+WHERE b.kept
+UNION ALL
 SELECT CAST(b.uo AS BIGINT) * $stride + s.slot + 2 AS part,
        encode(concat(CASE WHEN s.slot > 0 THEN ',' ELSE '' END, d.head, {json_string_sql('b.batch_id')},
                      ',"completed":', b.completed, d.tail,
@@ -89,8 +116,34 @@ SELECT CAST(b.uo AS BIGINT) * $stride + s.slot + 2 AS part,
                      ',"lastActivity":"', strftime(epoch_ms(b.last_ets), '%Y-%m-%dT%H:%M:%SZ'), '","units":[',
                      t.units, ']}}')) AS entry
 FROM best b JOIN courses d ON d.ci = b.ci JOIN unit_text t ON t.ci = b.ci{same_counts}
-JOIN (SELECT unnest($slots) AS ci, CAST(unnest(range(len($slots))) AS INTEGER) AS slot) s ON s.ci = b.ci
+JOIN slots s ON s.ci = b.ci
 """
+
+
+def kept_sql() -> str:
+    """The statement when the store keeps every cell's text for the caller's hierarchies (course_plan's
+    signatures match): the cells as they are. A cell of a course whose plan differs comes back NULL, and the
+    caller runs the full statement instead. Parameters: a subset of `ReportStatement.params`."""
+    return """
+WITH
+members AS (SELECT unnest($users) AS user_id, CAST(unnest(range(len($users))) AS INTEGER) AS uo),
+courses AS (
+    SELECT c.ci, c.course_id, p.course_id IS NOT NULL AS planned
+    FROM (SELECT unnest($courses) AS course_id, CAST(unnest(range(len($courses))) AS INTEGER) AS ci,
+                 unnest($plan_signatures) AS signature) c
+    LEFT JOIN course_plan p ON p.course_id = c.course_id AND p.signature = c.signature),
+slots AS (SELECT unnest($slots) AS ci, CAST(unnest(range(len($slots))) AS INTEGER) AS slot)
+SELECT CAST(m.uo AS BIGINT) * $stride + s.slot + 2 AS part,
+       CASE WHEN c.planned THEN encode(concat(CASE WHEN s.slot > 0 THEN ',' ELSE '' END, b.entry)) END AS entry
+FROM course_best b
+JOIN members m ON m.user_id = b.user_id
+JOIN courses c ON c.course_id = b.course_id
+JOIN slots s ON s.ci = c.ci
+"""
+
+
+_KEPT_SQL = kept_sql()
+_KEPT_PARAMS = ("users", "courses", "plan_signatures", "slots", "stride")
 
 
 class ReportStatement:
@@ -106,6 +159,7 @@ class ReportStatement:
         self.course_index = {course_id: i for i, course_id in enumerate(first)}
         max_units = max((len(c.reported_units) for c in first.values()), default=0)
         params: dict[str, Any] = {"users": self.members, "courses": list(first),
+                                  "plan_signatures": [plan_signature(c) for c in first.values()],
                                   "course_heads": [course_head(cid) for cid in first],
                                   "course_tails": [f',"leafCount":{c.leaf_count},"percent":' for c in first.values()],
                                   "course_leaves": [c.leaf_count for c in first.values()]}
@@ -120,6 +174,15 @@ class ReportStatement:
         params["stride"] = len(self.courses) + 1
         self.sql = report_sql(max_units)
         self.params = params
+
+    def rows(self, cursor: duckdb.DuckDBPyConnection) -> list[tuple[int, bytes]]:
+        """The entries, as `assemble` takes them: the kept cells when the store has them all for these
+        hierarchies (the common case), else the full statement, which computes the text of cells whose
+        course plan differs from the caller's (a hierarchy newer than the store's, an unknown course)."""
+        kept = cursor.execute(_KEPT_SQL, {name: self.params[name] for name in _KEPT_PARAMS}).fetchall()
+        if all(entry is not None for _, entry in kept):
+            return kept
+        return cursor.execute(self.sql, self.params).fetchall()
 
     @property
     def empty(self) -> bool:

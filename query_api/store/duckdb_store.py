@@ -19,7 +19,7 @@ from ingestion.hierarchy import CourseHierarchy
 from ingestion.sinks.duckdb_state import STATE_WRITE_LOCK, refresh_course
 from query_api.store import queries
 from query_api.store.base import AnalyticsStore, ProgressRows, StoreTimeout, StoreUnavailable
-from query_api.store.duckdb_report import ReportStatement
+from query_api.store.duckdb_report import ReportStatement, plan_row
 from query_api.store.plugin_queries import PluginQueries, PluginRelation
 from query_api.store.queries import Relation
 
@@ -31,6 +31,9 @@ _DELETE_COURSE_LEAVES = "DELETE FROM course_leaves WHERE course_id = ?"
 _DELETE_UNIT_LEAVES = "DELETE FROM unit_leaves WHERE course_id = ?"
 _INSERT_COURSE_LEAVES = "INSERT INTO course_leaves (course_id, leaf_id) SELECT ?, unnest(?::VARCHAR[])"
 _INSERT_UNIT_LEAVES = "INSERT INTO unit_leaves (course_id, unit_id, leaf_id) SELECT ?, ?, unnest(?::VARCHAR[])"
+_DELETE_PLAN = "DELETE FROM course_plan WHERE course_id = ?"
+_INSERT_PLAN = ("INSERT INTO course_plan VALUES (?, ?, ?, ?, ?, "
+                "?::STRUCT(id VARCHAR, head VARCHAR, tail VARCHAR, leaves INTEGER)[])")
 
 
 class DuckDBStore(PluginQueries, AnalyticsStore):
@@ -101,7 +104,7 @@ class DuckDBStore(PluginQueries, AnalyticsStore):
         statement = ReportStatement(courses, user_ids)
         if statement.empty:
             return statement.assemble(group_id, [])
-        rows = self._run(lambda cursor: cursor.execute(statement.sql, statement.params).fetchall())
+        rows = self._run(statement.rows)
         return statement.assemble(group_id, rows)
 
     def replace_course_leaves(self, course: CourseHierarchy) -> None:
@@ -119,7 +122,9 @@ class DuckDBStore(PluginQueries, AnalyticsStore):
                 for unit in course.reported_units:
                     if unit.leaf_ids:
                         cursor.execute(_INSERT_UNIT_LEAVES, [course.course_id, unit.unit_id, sorted(unit.leaf_ids)])
-                refresh_course(cursor, course.course_id)  # the counts follow the current leaves
+                cursor.execute(_DELETE_PLAN, [course.course_id])
+                cursor.execute(_INSERT_PLAN, plan_row(course))
+                refresh_course(cursor, course.course_id)  # the counts and cells follow the current hierarchy
                 cursor.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(duckdb.Error):  # keep the original error, not the rollback's

@@ -17,7 +17,7 @@ from ingestion.sinks.duckdb_conn import open_duckdb
 from query_api.progress.json_writer import report_json
 from query_api.progress.models import ProgressReport
 from query_api.store.base import AnalyticsStore, ProgressRows, StoreTimeout, StoreUnavailable
-from query_api.store.duckdb_report import ReportStatement, json_string_sql
+from query_api.store.duckdb_report import _KEPT_PARAMS, _KEPT_SQL, ReportStatement, json_string_sql
 from query_api.store.duckdb_store import DuckDBStore
 from tests.fixtures.courses import FRACTIONS, simple_course
 from tests.fixtures.progress_state import StateEvent as E
@@ -170,3 +170,20 @@ def test_batch_ids_are_escaped_as_json_dumps_does(value: str) -> None:
     with duckdb.connect() as c:
         got = c.execute(f"SELECT {json_string_sql('v')} FROM (SELECT ?::VARCHAR AS v)", [value]).fetchone()
     assert got == (json.dumps(value, ensure_ascii=False),)
+
+
+def test_kept_cells_are_read_when_the_plans_match_and_computed_when_not(conn: duckdb.DuckDBPyConnection) -> None:
+    """The writers keep each cell's text for the store's course plan; the statement reads it as is when the
+    caller's hierarchy has the same plan, and computes the text when it does not (a newer hierarchy)."""
+    store = DuckDBStore(conn)
+    store.replace_course_leaves(COURSES["c2"][0])
+    apply_events(conn, [E("u1", "b1", "c2", T0, {"a": 2, "b": 2}), E("u2", "b2", "c2", T0 + 1, {"c": 2})])
+    kept = ReportStatement([COURSES["c2"][0]], ["u1", "u2"])
+    cells = conn.execute(_KEPT_SQL, {name: kept.params[name] for name in _KEPT_PARAMS}).fetchall()
+    assert len(cells) == 2 and all(entry is not None for _, entry in cells)  # the kept path answers
+    assert kept.rows(conn.cursor()) == cells
+    newer = ReportStatement([COURSES["c2"][1]], ["u1", "u2"])  # another plan: the cells come back NULL
+    assert all(entry is None for _, entry in conn.execute(
+        _KEPT_SQL, {name: newer.params[name] for name in _KEPT_PARAMS}).fetchall())
+    for course in (COURSES["c2"][0], COURSES["c2"][1]):
+        assert store.progress_json("g", [course], ["u1", "u2"]) == _reference(store, "g", [course], ["u1", "u2"])
