@@ -10,25 +10,21 @@ with the caller's plan (a hierarchy newer than the store's, an unknown course).
 
 Why not the shared two statements (queries.py) plus the Python writer: at 1,000 members x 20 courses those
 scan content_state twice and group on four string keys, then Python picks best batches and formats ~20k
-course and ~100k unit entries; that assembly cost as much again as the SQL. In the full statement:
-
-- course_best: per (learner, course) with activity, the best batch (most completed current leaves, then
-  latest activity, then smallest batch id) with its course and unit counts, and the latest activity over
-  all batches. Every writer keeps it (ingestion/sinks/duckdb_state.py), so no content_state scan and no
-  best-batch choice runs at read time: counting the members' completed rows here (a GROUP BY over ~240 k
-  rows on four strings) was ~2/3 of the statement, and choosing the best batch most of the rest;
-- the entry text, with the units' text computed once per distinct (course, unit counts) combination; one
-  `concat(...)` per text rather than a chain of `||`, which copied the growing string at every step (~15%
-  of the statement).
+course and ~100k unit entries; that assembly cost as much again as the SQL. Here nothing is counted and no
+best batch is chosen at read time: course_best holds, per (learner, course) with activity, the best batch
+(most completed current leaves, then latest activity, then smallest batch id) with its counts and the latest
+activity over all batches, kept by every writer (ingestion/sinks/duckdb_state.py). The cell's text has one
+definition in SQL, `duckdb_state.entry_sql`: the writers render it with the store's plan, the full statement
+with the caller's.
 
 Same rules as `compute.build_report` (percent, best batch and its tie-breaks, units from the best batch and
 capped at the unit's size, lastActivity over all batches); a property test holds the bytes equal to
 `json_writer.report_json` over the shared SQL's rows. The catalog side (names, leaf counts, unit order) comes
-from the caller's hierarchies, as in the Python writer; ids other than batch ids are written by Python's
-JSON encoder and passed as parameters; batch ids are escaped in SQL exactly as `json.dumps` does.
+from the hierarchies, written by Python's JSON encoder (`plan_row`); batch ids are escaped in SQL exactly as
+`json.dumps` does.
 
-Members, courses and the plan travel as list parameters (`unnest($users)`): never in the SQL text, and one
-bound value instead of a thousand placeholders. The text depends only on the most units a course has.
+Members, courses and the plans travel as list parameters (`unnest($users)`): never in the SQL text, and one
+bound value instead of a thousand placeholders.
 """
 
 from __future__ import annotations
@@ -42,7 +38,7 @@ from typing import Any
 import duckdb
 
 from ingestion.hierarchy import CourseHierarchy
-from ingestion.sinks.json_sql import json_string_sql
+from ingestion.sinks.duckdb_state import entry_sql
 from query_api.progress.json_writer import (
     MEMBER_END,
     REPORT_END,
@@ -69,55 +65,31 @@ def plan_row(course: CourseHierarchy) -> list[Any]:
             f',"leafCount":{course.leaf_count},"percent":', course.leaf_count, units]
 
 
-def report_sql(max_units: int) -> str:
-    """The statement for courses of at most `max_units` reported units; parameters: `ReportStatement.params`."""
-    k = range(max_units)
-    b_units = "".join(f", map_extract_value(b.units, c.uid{i}) AS n{i}" for i in k)
-    b_counts = "".join(f", b.n{i}" for i in k)
-    c_counts = "".join(f", c.n{i}" for i in k)
-    plan_units = "".join(f", unnest($unit_ids_{i}) AS uid{i}, unnest($unit_head_{i}) AS uh{i},"
-                         f" unnest($unit_tail_{i}) AS ut{i}, unnest($unit_leaves_{i}) AS ul{i}" for i in k)
+_PLAN_UNITS_TYPE = "STRUCT(id VARCHAR, head VARCHAR, tail VARCHAR, leaves INTEGER)[][]"
 
-    def unit_text(i: int) -> str:
-        done = f"least(COALESCE(c.n{i}, 0), d.ul{i})"  # capped at the unit's size, as compute.build_report
-        return (f"CASE WHEN d.uh{i} IS NOT NULL THEN concat(d.uh{i}, {done}, d.ut{i}, "
-                f"CASE WHEN d.ul{i} <= 0 THEN 0 ELSE least(100, {done} * 100 // d.ul{i}) END, '}}') END")
 
-    units = f"concat_ws(',', {', '.join(unit_text(i) for i in k)})" if max_units else "''"
-    same_counts = "".join(f" AND t.n{i} IS NOT DISTINCT FROM b.n{i}" for i in k)
+def report_sql() -> str:
+    """The full statement: every cell's text, the kept text where the store's plan is the caller's, else
+    rendered from the kept counts with the caller's plan by the writers' own SQL (`entry_sql`), so the text
+    has one definition in SQL. Parameters: `ReportStatement.params`."""
     return f"""
 WITH
 members AS (SELECT unnest($users) AS user_id, CAST(unnest(range(len($users))) AS INTEGER) AS uo),
 courses AS (
     SELECT c.*, p.course_id IS NOT NULL AS planned
     FROM (SELECT unnest($courses) AS course_id, CAST(unnest(range(len($courses))) AS INTEGER) AS ci,
-                 unnest($plan_signatures) AS signature, unnest($course_heads) AS head,
-                 unnest($course_tails) AS tail, unnest($course_leaves) AS leaves{plan_units}) c
+                 unnest($plan_signatures) AS signature, unnest($plan_heads) AS head,
+                 unnest($plan_tails) AS tail, unnest($plan_leaves) AS leaves,
+                 unnest($plan_units::{_PLAN_UNITS_TYPE}) AS units) c
     LEFT JOIN course_plan p ON p.course_id = c.course_id AND p.signature = c.signature),
-slots AS (SELECT unnest($slots) AS ci, CAST(unnest(range(len($slots))) AS INTEGER) AS slot),
-cells AS (SELECT m.uo, c.ci, c.planned AND b.entry IS NOT NULL AS kept, b.batch_id, b.completed, b.units,
-                 b.last_ets, b.entry
-          FROM course_best b
-          JOIN members m ON m.user_id = b.user_id
-          JOIN courses c ON c.course_id = b.course_id),
-best AS (SELECT b.uo, b.ci, b.batch_id, CAST(b.completed AS BIGINT) AS completed, b.last_ets{b_units}
-         FROM cells b JOIN courses c ON c.ci = b.ci
-         WHERE NOT b.kept),
-combos AS (SELECT DISTINCT b.ci{b_counts} FROM best b),
-unit_text AS (SELECT c.ci{c_counts}, {units} AS units FROM combos c JOIN courses d ON d.ci = c.ci)
-SELECT CAST(b.uo AS BIGINT) * $stride + s.slot + 2 AS part,
-       encode(concat(CASE WHEN s.slot > 0 THEN ',' ELSE '' END, b.entry)) AS entry
-FROM cells b JOIN slots s ON s.ci = b.ci
-WHERE b.kept
-UNION ALL
-SELECT CAST(b.uo AS BIGINT) * $stride + s.slot + 2 AS part,
-       encode(concat(CASE WHEN s.slot > 0 THEN ',' ELSE '' END, d.head, {json_string_sql('b.batch_id')},
-                     ',"completed":', b.completed, d.tail,
-                     CASE WHEN d.leaves <= 0 THEN 0 ELSE least(100, b.completed * 100 // d.leaves) END,
-                     ',"lastActivity":"', strftime(epoch_ms(b.last_ets), '%Y-%m-%dT%H:%M:%SZ'), '","units":[',
-                     t.units, ']}}')) AS entry
-FROM best b JOIN courses d ON d.ci = b.ci JOIN unit_text t ON t.ci = b.ci{same_counts}
-JOIN slots s ON s.ci = b.ci
+slots AS (SELECT unnest($slots) AS ci, CAST(unnest(range(len($slots))) AS INTEGER) AS slot)
+SELECT CAST(m.uo AS BIGINT) * $stride + s.slot + 2 AS part,
+       encode(concat(CASE WHEN s.slot > 0 THEN ',' ELSE '' END,
+                     CASE WHEN c.planned AND b.entry IS NOT NULL THEN b.entry ELSE {entry_sql("b", "c")} END)) AS entry
+FROM course_best b
+JOIN members m ON m.user_id = b.user_id
+JOIN courses c ON c.course_id = b.course_id
+JOIN slots s ON s.ci = c.ci
 """
 
 
@@ -144,6 +116,8 @@ JOIN slots s ON s.ci = c.ci
 
 
 _KEPT_SQL = kept_sql()
+_KEPT_PARAMS = ("users", "courses", "plan_signatures", "slots", "stride")
+_REPORT_SQL = report_sql()
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -151,7 +125,6 @@ def _member_opening(user_id: str, after_another: bool) -> bytes:
     """A member's opening in the answer (closing the member before it), as bytes: the same learners come back
     report after report, and encoding a thousand of them was a fifth of the Python side of an answer."""
     return ((MEMBER_END + "," if after_another else "") + member_head(user_id)).encode()
-_KEPT_PARAMS = ("users", "courses", "plan_signatures", "slots", "stride")
 
 
 class ReportStatement:
@@ -165,22 +138,14 @@ class ReportStatement:
         for course in self.courses:
             first.setdefault(course.course_id, course)
         self.course_index = {course_id: i for i, course_id in enumerate(first)}
-        max_units = max((len(c.reported_units) for c in first.values()), default=0)
+        plans = [plan_row(c) for c in first.values()]  # the caller's plan, as course_plan holds the store's
         params: dict[str, Any] = {"users": self.members, "courses": list(first),
-                                  "plan_signatures": [plan_signature(c) for c in first.values()],
-                                  "course_heads": [course_head(cid) for cid in first],
-                                  "course_tails": [f',"leafCount":{c.leaf_count},"percent":' for c in first.values()],
-                                  "course_leaves": [c.leaf_count for c in first.values()]}
-        for pos in range(max_units):
-            # Per unit position, one value per course (NULL where the course has fewer units).
-            units = [c.reported_units[pos] if pos < len(c.reported_units) else None for c in first.values()]
-            params[f"unit_ids_{pos}"] = [u.unit_id if u else None for u in units]
-            params[f"unit_head_{pos}"] = [unit_head(u.unit_id) if u else None for u in units]
-            params[f"unit_tail_{pos}"] = [f',"leafCount":{u.leaf_count},"percent":' if u else None for u in units]
-            params[f"unit_leaves_{pos}"] = [u.leaf_count if u else None for u in units]
-        params["slots"] = [self.course_index[c.course_id] for c in self.courses]
-        params["stride"] = len(self.courses) + 1
-        self.sql = report_sql(max_units)
+                                  "plan_signatures": [p[1] for p in plans], "plan_heads": [p[2] for p in plans],
+                                  "plan_tails": [p[3] for p in plans], "plan_leaves": [p[4] for p in plans],
+                                  "plan_units": [p[5] for p in plans],
+                                  "slots": [self.course_index[c.course_id] for c in self.courses],
+                                  "stride": len(self.courses) + 1}
+        self.sql = _REPORT_SQL
         self.params = params
 
     def rows(self, cursor: duckdb.DuckDBPyConnection) -> list[tuple[int, bytes]]:

@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 
 from ingestion.hierarchy import CourseHierarchy, parse_hierarchy
 from ingestion.sinks.duckdb_conn import open_duckdb
+from ingestion.sinks.json_sql import json_string_sql
 from query_api.progress.json_writer import report_json
 from query_api.progress.models import ProgressReport
 from query_api.store.base import AnalyticsStore, ProgressRows, StoreTimeout, StoreUnavailable
-from query_api.store.duckdb_report import _KEPT_PARAMS, _KEPT_SQL, ReportStatement, json_string_sql
+from query_api.store.duckdb_report import _KEPT_PARAMS, _KEPT_SQL, ReportStatement
 from query_api.store.duckdb_store import DuckDBStore
 from tests.fixtures.courses import FRACTIONS, simple_course
 from tests.fixtures.progress_state import StateEvent as E
