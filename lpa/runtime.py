@@ -27,7 +27,10 @@ from ingestion.runtime_info import NoRunningStack, RuntimeInfo, read_runtime, wr
 from ingestion.sinks.duckdb_conn import open_duckdb
 from lpa.settings import Settings
 from query_api.app import create_app
+from query_api.db import session_scope
 from query_api.pipeline_bridge import SqlBatchLookup, SqlCatalogLookup, apply_metadata_event
+from query_api.services.catalog import sync_analytics_leaves
+from query_api.store.base import AnalyticsStore
 from query_api.store.factory import analytics_readiness_check, build_analytics_store
 
 log = logging.getLogger(__name__)
@@ -78,6 +81,7 @@ class Stack:
                 checks.append(self._broker_check)
             self.app = create_app(settings, analytics=analytics,
                                   test_config={"READINESS_CHECKS": checks, "EXTRA_BLUEPRINTS": WEB_BLUEPRINTS})
+            self._sync_course_leaves(analytics, on_progress)
             self._start_pipeline(on_progress)
             self._start_api(on_progress)
             if self.broker is not None:
@@ -89,6 +93,15 @@ class Stack:
             self.stop()
             raise
         return self
+
+    def _sync_course_leaves(self, analytics: AnalyticsStore, on_progress: Callable[[str], None]) -> None:
+        """Before events flow: the analytics store must count against the catalog's current leaves."""
+        assert self.app is not None
+        on_progress("checking the analytics store's course leaves against the catalog")
+        with session_scope(self.app.extensions["lpa.db"].session_factory) as session:
+            synced = sync_analytics_leaves(session, analytics)
+        if synced:
+            on_progress(f"brought the leaves of {len(synced)} course(s) up to date in the analytics store")
 
     def _start_broker(self, on_progress: Callable[[str], None]) -> None:
         if self.settings.kafka_bootstrap:

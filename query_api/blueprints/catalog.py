@@ -19,11 +19,14 @@ bp = Blueprint("catalog", __name__, url_prefix="/v1/courses")
 
 
 def refresh_analytics_leaves(stored: service.Stored) -> None:
-    """Keep the analytics store's current leaves in step with the catalog (engineer C's store)."""
+    """Keep the analytics store's current leaves in step with the catalog. The same hierarchy again is
+    written too when the store does not hold its leaves (the advice after a failed write below)."""
     analytics = current_app.extensions.get("lpa.analytics")
-    if analytics is None or not stored.changed:
+    if analytics is None:
         return
     try:
+        if not stored.changed and not analytics.stale_courses([stored.hierarchy]):
+            return
         analytics.replace_course_leaves(stored.hierarchy)
     except Exception as error:
         log.error("course %s stored but its analytics leaves were not refreshed: %s", stored.course.id, error,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -15,6 +15,9 @@ from query_api.errors import Invalid, NotFound
 from query_api.models import Course, CourseFacet, utcnow
 from query_api.schemas.catalog import CourseQuery
 from query_api.services.counters import next_revision
+
+if TYPE_CHECKING:
+    from query_api.store.base import AnalyticsStore
 
 FACETS = ("board", "medium", "gradeLevel", "subject")  # the allow-list of searchable facets
 
@@ -120,3 +123,19 @@ def require_courses(session: Session, course_ids: list[str]) -> None:
     if missing:
         raise Invalid("unknown course ids (load them with `lpa catalog load`)", {"unknownCourseIds": missing},
                       code="unknown_course")
+
+
+def sync_analytics_leaves(session: Session, analytics: AnalyticsStore, chunk: int = 200) -> list[str]:
+    """Hand every catalog course whose current leaves the analytics store does not hold to
+    `replace_course_leaves` (run at start-up: a store written by an earlier version, or one rebuilt beside an
+    older catalog, would otherwise count against missing leaves until each course is republished).
+    Returns the ids brought up to date."""
+    synced: list[str] = []
+    course_ids = list(session.scalars(select(Course.id).order_by(Course.id)))
+    for start in range(0, len(course_ids), chunk):
+        rows = session.scalars(select(Course).where(Course.id.in_(course_ids[start:start + chunk])))
+        hierarchies = {course.id: parse_hierarchy(course.hierarchy) for course in rows}
+        for course_id in analytics.stale_courses(list(hierarchies.values())):
+            analytics.replace_course_leaves(hierarchies[course_id])
+            synced.append(course_id)
+    return synced

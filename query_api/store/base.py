@@ -90,6 +90,12 @@ class AnalyticsStore(ABC):
         """Make `course`'s current non-optional leaves (course and reported units) the ones progress counts:
         a republish replaces the previous set atomically."""
 
+    def stale_courses(self, courses: Sequence[CourseHierarchy]) -> list[str]:
+        """Ids of `courses` whose current leaves this store does not hold (a store written by an earlier
+        version, a republish whose analytics write failed, a store rebuilt beside an older catalog): the
+        caller hands them to `replace_course_leaves` again. An adapter that cannot tell returns []."""
+        return []
+
     @abstractmethod
     def ping(self) -> None:
         """Raise StoreUnavailable / StoreTimeout when the store cannot answer a trivial query."""

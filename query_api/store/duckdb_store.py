@@ -19,7 +19,7 @@ from ingestion.hierarchy import CourseHierarchy
 from ingestion.sinks.duckdb_state import STATE_WRITE_LOCK, refresh_course
 from query_api.store import queries
 from query_api.store.base import AnalyticsStore, ProgressRows, StoreTimeout, StoreUnavailable
-from query_api.store.duckdb_report import ReportStatement, plan_row
+from query_api.store.duckdb_report import ReportStatement, plan_row, plan_signature
 from query_api.store.plugin_queries import PluginQueries, PluginRelation
 from query_api.store.queries import Relation
 
@@ -32,6 +32,15 @@ _DELETE_UNIT_LEAVES = "DELETE FROM unit_leaves WHERE course_id = ?"
 _INSERT_COURSE_LEAVES = "INSERT INTO course_leaves (course_id, leaf_id) SELECT ?, unnest(?::VARCHAR[])"
 _INSERT_UNIT_LEAVES = "INSERT INTO unit_leaves (course_id, unit_id, leaf_id) SELECT ?, ?, unnest(?::VARCHAR[])"
 _DELETE_PLAN = "DELETE FROM course_plan WHERE course_id = ?"
+# What the store holds per course: the plan's signature, the course's and each unit's sorted leaves.
+_HELD_LEAVES = """
+SELECT c.course_id, p.signature,
+       (SELECT list(leaf_id ORDER BY leaf_id) FROM course_leaves l WHERE l.course_id = c.course_id),
+       (SELECT list(struct_pack(u := unit_id, l := leaves) ORDER BY unit_id)
+        FROM (SELECT unit_id, list(leaf_id ORDER BY leaf_id) AS leaves FROM unit_leaves u
+              WHERE u.course_id = c.course_id GROUP BY unit_id))
+FROM (SELECT unnest(?::VARCHAR[]) AS course_id) c
+LEFT JOIN course_plan p ON p.course_id = c.course_id"""
 _INSERT_PLAN = ("INSERT INTO course_plan VALUES (?, ?, ?, ?, ?, "
                 "?::STRUCT(id VARCHAR, head VARCHAR, tail VARCHAR, leaves INTEGER)[])")
 
@@ -133,8 +142,23 @@ class DuckDBStore(PluginQueries, AnalyticsStore):
 
         self._run(work)
 
+    def stale_courses(self, courses: Sequence[CourseHierarchy]) -> list[str]:
+        wanted = {course.course_id: course for course in courses}
+        if not wanted:
+            return []
+        held = self._select(_HELD_LEAVES, [list(wanted)])
+        return [str(course_id) for course_id, signature, leaves, units in held
+                if (signature, leaves or [], units or []) != _expected_leaves(wanted[str(course_id)])]
+
     def ping(self) -> None:
         self._run(lambda cursor: cursor.execute(queries.PING_SQL).fetchall())
 
     def _select(self, sql: str, params: list[object]) -> list[Sequence[object]]:
         return self._run(lambda cursor: cursor.execute(sql, params).fetchall())
+
+
+def _expected_leaves(course: CourseHierarchy) -> tuple[str, list[str], list[dict[str, object]]]:
+    """`_HELD_LEAVES`'s columns as `replace_course_leaves` writes them for `course`."""
+    units = [{"u": u.unit_id, "l": sorted(u.leaf_ids)}
+             for u in sorted(course.reported_units, key=lambda u: u.unit_id) if u.leaf_ids]
+    return plan_signature(course), sorted(course.leaf_ids), units

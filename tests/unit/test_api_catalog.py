@@ -5,7 +5,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ingestion.hierarchy import CourseHierarchy
+import duckdb
+
+from ingestion.hierarchy import CourseHierarchy, parse_hierarchy
+from ingestion.sinks.duckdb_conn import open_duckdb
+from query_api.db import session_scope
+from query_api.services.catalog import sync_analytics_leaves
+from query_api.store.duckdb_store import DuckDBStore
 from tests.api_fixtures import *  # noqa: F403
 from tests.api_fixtures import Api
 from tests.fixtures.courses import FRACTIONS, simple_course
@@ -91,6 +97,9 @@ class RecordingAnalytics:
             raise RuntimeError("store is down")
         self.calls.append(course)
 
+    def stale_courses(self, courses: list[CourseHierarchy]) -> list[str]:
+        return []  # holds every course it was given
+
 
 def test_storing_a_hierarchy_refreshes_the_analytics_leaves(make_app: Any, auth: Any) -> None:
     analytics = RecordingAnalytics()
@@ -105,3 +114,70 @@ def test_an_analytics_failure_is_a_503_not_a_500(make_app: Any, auth: Any) -> No
     client = make_app(analytics=RecordingAnalytics(fail=True)).test_client()
     response = client.put("/v1/courses/do_course_1/hierarchy", headers=auth("ops", operator=True), json=FRACTIONS)
     assert response.status_code == 503 and response.json["error"]["code"] == "analytics_unavailable"
+
+
+def _held(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
+    return conn.execute("""SELECT p.course_id, (SELECT count(*) FROM course_leaves l WHERE l.course_id = p.course_id),
+                                  (SELECT count(*) FROM unit_leaves u WHERE u.course_id = p.course_id)
+                           FROM course_plan p ORDER BY 1""").fetchall()
+
+
+def _forget_leaves(conn: duckdb.DuckDBPyConnection) -> None:
+    """What a store written before course_plan existed, or rebuilt beside an older catalog, looks like."""
+    for table in ("course_plan", "course_leaves", "unit_leaves"):
+        conn.execute(f"DELETE FROM {table}")
+
+
+def test_the_same_hierarchy_again_rewrites_leaves_the_store_does_not_hold(make_app: Any, auth: Any) -> None:
+    """The 503's advice ("send the same hierarchy again") works: an unchanged document is written to a store
+    that lacks its leaves or plan, and is not written again once the store holds them."""
+    conn = open_duckdb(":memory:")
+    store = DuckDBStore(conn, timeout_s=5)
+    client = make_app(analytics=store).test_client()
+    headers = auth("ops", operator=True)
+    assert client.put("/v1/courses/do_course_1/hierarchy", headers=headers, json=FRACTIONS).status_code == 201
+    held = _held(conn)
+    assert held == [("do_course_1", 2, 2)]
+    _forget_leaves(conn)
+    response = client.put("/v1/courses/do_course_1/hierarchy", headers=headers, json=FRACTIONS)
+    assert response.status_code == 200 and response.json["changed"] is False
+    assert _held(conn) == held
+    assert store.stale_courses([_hierarchy(FRACTIONS)]) == []
+
+
+def test_a_store_with_other_leaves_under_the_same_counts_is_stale() -> None:
+    """The plan's signature has only ids and counts: a swapped leaf must still be noticed."""
+    store = DuckDBStore(open_duckdb(":memory:"), timeout_s=5)
+    old = simple_course("do_s", {"u1": ["l1", "l2"]})
+    swapped = simple_course("do_s", {"u1": ["l1", "l3"]})
+    assert store.stale_courses([_hierarchy(old)]) == ["do_s"]
+    store.replace_course_leaves(_hierarchy(old))
+    assert store.stale_courses([_hierarchy(old)]) == []
+    assert store.stale_courses([_hierarchy(swapped)]) == ["do_s"]
+    assert store.stale_courses([]) == []
+
+
+def test_start_up_sync_brings_every_stale_course_up_to_date(make_app: Any, auth: Any) -> None:
+    conn = open_duckdb(":memory:")
+    store = DuckDBStore(conn, timeout_s=5)
+    app = make_app(analytics=store)
+    client = app.test_client()
+    headers = auth("ops", operator=True)
+    other = simple_course("do_other", {"u1": ["l1", "l2", "l3"]})
+    for doc in (FRACTIONS, other):
+        client.put(f"/v1/courses/{doc['identifier']}/hierarchy", headers=headers, json=doc)
+    held = _held(conn)
+    conn.execute("DELETE FROM course_plan WHERE course_id = 'do_other'")
+    factory = app.extensions["lpa.db"].session_factory
+    with session_scope(factory) as session:
+        assert sync_analytics_leaves(session, store, chunk=1) == ["do_other"]
+    assert _held(conn) == held
+    _forget_leaves(conn)
+    with session_scope(factory) as session:
+        assert sync_analytics_leaves(session, store) == ["do_course_1", "do_other"]
+        assert sync_analytics_leaves(session, store) == []
+    assert _held(conn) == held
+
+
+def _hierarchy(doc: dict[str, Any]) -> CourseHierarchy:
+    return parse_hierarchy(doc)
