@@ -10,8 +10,9 @@ current leaves), the group and the plugin link through the groups API. Timed, in
 a noisy neighbour hits all of them alike:
 
 - bare:    exactly the SQL the API's store runs for this answer: the DuckDB adapter's statement
-           (query_api/store/duckdb_report.py, `ReportStatement.rows`: the kept cells, or the full statement
-           when the store's course plans differ) on a DuckDB cursor, fetchall();
+           (query_api/store/duckdb_report.py, `ReportStatement.kept_rows`: the kept cells; the store runs the
+           full statement only when its course plans differ, which the benchmark's store never does) on a
+           DuckDB cursor, fetchall();
 - store:   DuckDBStore.progress_json (bare + timeout timer + joining the entries into the JSON text);
 - api:     GET /v1/groups/{id}/plugins/progress-report/report through Flask's test client (auth, metadata
            reads, the store, the JSON answer), the whole body read;
@@ -115,7 +116,7 @@ def run(size: BenchSize, runs: int, workdir: Path) -> dict[str, Any]:
     statement = ReportStatement(parsed, members)
 
     def bare() -> None:
-        statement.rows(cursor)
+        statement.kept_rows(cursor)
 
     def shared_rows() -> None:
         cursor.execute(course_sql, queries.course_progress_params(members, course_ids)).fetchall()
@@ -146,7 +147,8 @@ def run(size: BenchSize, runs: int, workdir: Path) -> dict[str, Any]:
     assert len(report["members"]) == size.members and len(report["courses"]) == size.courses
     rows = store.progress_rows(members, course_ids)
     assert body == report_json(group_id, parsed, members, rows), "the API's answer differs from the reference"
-    entries = statement.rows(cursor)
+    entries = statement.kept_rows(cursor)
+    assert all(entry is not None for _, entry in entries), "the store should keep every cell: bare is its SQL"
 
     def median_ms(fn: Callable[[], Any], n: int = 5) -> float:
         return round(statistics.median(timed(fn) for _ in range(n)) * 1000, 1)

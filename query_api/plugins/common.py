@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from query_api.errors import GroupSuspended
 from query_api.plugins.progress_report.report import analytics, store_failure
-from query_api.services.access import GroupAccess, group_for_user, group_members, plugin_config
+from query_api.services.access import GroupAccess, group_for_user, group_learners, plugin_config
 from query_api.store.base import AnalyticsStore, StoreError
 
 T = TypeVar("T")
@@ -72,7 +72,7 @@ def context(session: Session, group_id: str, user_id: str, plugin_id: str, *,
 
 def learners(session: Session, group_id: str) -> list[str]:
     """The group's active non-admin members, in userId order (the rows of every per-learner view)."""
-    return [m.user_id for m in group_members(group_id, session=session) if m.role != "admin"]
+    return group_learners(group_id, session=session)
 
 
 class Page(BaseModel):

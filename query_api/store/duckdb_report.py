@@ -32,6 +32,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -129,7 +131,8 @@ def _member_opening(user_id: str, after_another: bool) -> bytes:
 
 class ReportStatement:
     """The statement and parameters for these members (any order, repeats allowed) and courses (the report's
-    order; a repeated course is read once)."""
+    order; a repeated course is read once). Immutable once built: `for_report` hands the same one to the
+    same group's next report."""
 
     def __init__(self, courses: Sequence[CourseHierarchy], user_ids: Sequence[str]) -> None:
         self.courses = list(courses)
@@ -147,15 +150,53 @@ class ReportStatement:
                                   "stride": len(self.courses) + 1}
         self.sql = _REPORT_SQL
         self.params = params
+        self._kept_params = {name: params[name] for name in _KEPT_PARAMS}
+        self._template: list[bytes] | None = None
+
+    @classmethod
+    def for_report(cls, courses: Sequence[CourseHierarchy], user_ids: Sequence[str]) -> ReportStatement:
+        """The statement for these courses and members, reused while they stay the same: a group's report is
+        asked again and again, and building the parameters and the answer's template is ~2 ms of Python.
+        Keyed by the course objects' identity (a republished course is parsed into a new object, see
+        plugins/progress_report/report.py: hierarchies), which the cached statement keeps alive, so an id
+        cannot be reused while its entry exists."""
+        key = (tuple(map(id, courses)), tuple(user_ids))
+        with _STATEMENTS_LOCK:
+            statement = _STATEMENTS.get(key)
+            if statement is not None:
+                _STATEMENTS.move_to_end(key)
+                return statement
+        statement = cls(courses, user_ids)
+        with _STATEMENTS_LOCK:
+            _STATEMENTS[key] = statement
+            while len(_STATEMENTS) > _STATEMENTS_MAX:
+                _STATEMENTS.popitem(last=False)
+        return statement
+
+    def kept_rows(self, cursor: duckdb.DuckDBPyConnection) -> list[tuple[int, bytes | None]]:
+        """The kept cells (`kept_sql`); an entry is None where the store's plan is not the caller's."""
+        return cursor.execute(_KEPT_SQL, self._kept_params).fetchall()
+
+    def full_rows(self, cursor: duckdb.DuckDBPyConnection) -> list[tuple[int, bytes]]:
+        """Every cell's text, computed with the caller's plan where the store's differs (`report_sql`)."""
+        return cursor.execute(self.sql, self.params).fetchall()
 
     def rows(self, cursor: duckdb.DuckDBPyConnection) -> list[tuple[int, bytes]]:
         """The entries, as `assemble` takes them: the kept cells when the store has them all for these
-        hierarchies (the common case), else the full statement, which computes the text of cells whose
-        course plan differs from the caller's (a hierarchy newer than the store's, an unknown course)."""
-        kept = cursor.execute(_KEPT_SQL, {name: self.params[name] for name in _KEPT_PARAMS}).fetchall()
+        hierarchies (the common case), else the full statement's."""
+        kept = self.kept_rows(cursor)
         if all(entry is not None for _, entry in kept):
-            return kept
-        return cursor.execute(self.sql, self.params).fetchall()
+            return kept  # type: ignore[return-value]
+        return self.full_rows(cursor)
+
+    def answer(self, cursor: duckdb.DuckDBPyConnection, group_id: str) -> bytes:
+        """The report's JSON: the kept cells, or -- when one of them is missing (another plan) -- the full
+        statement's. The check costs nothing on the common path: the join of the answer's parts meets the
+        missing cell (None) and fails, which a scan of 20k entries beforehand would have cost ~3 ms."""
+        try:
+            return self.assemble(group_id, self.kept_rows(cursor))  # type: ignore[arg-type]
+        except _MissingCell:
+            return self.assemble(group_id, self.full_rows(cursor))
 
     @property
     def empty(self) -> bool:
@@ -166,14 +207,36 @@ class ReportStatement:
         """The report's JSON from the statement's rows: (part, entry bytes) where `part` is the entry's index
         in the answer's parts. Per member the parts are its opening and one entry per course (the statement
         writes the comma before every entry but the first), so the answer is one join of one list: building
-        intermediate copies of a ~9 MB answer (per member, then str, then bytes) cost more than the join."""
-        idle = [("," if slot else "") + idle_entry(c) for slot, c in enumerate(self.courses)]
-        parts: list[bytes] = [report_head(group_id, self.courses).encode()]
-        idle_parts = [text.encode() for text in idle]
-        for m, user_id in enumerate(self.members):
-            parts.append(_member_opening(user_id, m > 0))
-            parts.extend(idle_parts)
+        intermediate copies of a ~9 MB answer (per member, then str, then bytes) cost more than the join.
+        Raises _MissingCell when an entry is None."""
+        parts = list(self._parts_template())
+        parts[0] = report_head(group_id, self.courses).encode()
         for part, entry in rows:
             parts[part] = entry
-        parts.append(((MEMBER_END if self.members else "") + REPORT_END).encode())
-        return b"".join(parts)
+        try:
+            return b"".join(parts)
+        except TypeError as error:  # only a None entry can be there: every other part is bytes
+            raise _MissingCell from error
+
+    def _parts_template(self) -> list[bytes]:
+        """The answer's parts with every cell idle: the head (replaced per answer), per member its opening
+        and one idle entry per course, and the end."""
+        template = self._template
+        if template is None:
+            idle = [(("," if slot else "") + idle_entry(c)).encode() for slot, c in enumerate(self.courses)]
+            template = [b""]
+            for m, user_id in enumerate(self.members):
+                template.append(_member_opening(user_id, m > 0))
+                template.extend(idle)
+            template.append(((MEMBER_END if self.members else "") + REPORT_END).encode())
+            self._template = template
+        return template
+
+
+class _MissingCell(Exception):
+    """A kept cell is missing (NULL): the store's plan for its course is not the caller's."""
+
+
+_STATEMENTS: OrderedDict[tuple[tuple[int, ...], tuple[str, ...]], ReportStatement] = OrderedDict()
+_STATEMENTS_MAX = 64
+_STATEMENTS_LOCK = threading.Lock()

@@ -110,11 +110,10 @@ class DuckDBStore(PluginQueries, AnalyticsStore):
     def progress_json(self, group_id: str, courses: Sequence[CourseHierarchy],
                       user_ids: Sequence[str]) -> bytes:
         """One statement computes every entry with activity (query_api/store/duckdb_report.py)."""
-        statement = ReportStatement(courses, user_ids)
+        statement = ReportStatement.for_report(courses, user_ids)
         if statement.empty:
             return statement.assemble(group_id, [])
-        rows = self._run(statement.rows)
-        return statement.assemble(group_id, rows)
+        return self._run(lambda cursor: statement.answer(cursor, group_id))
 
     def replace_course_leaves(self, course: CourseHierarchy) -> None:
         def work(cursor: duckdb.DuckDBPyConnection) -> None:

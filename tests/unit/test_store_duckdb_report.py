@@ -188,3 +188,36 @@ def test_kept_cells_are_read_when_the_plans_match_and_computed_when_not(conn: du
         _KEPT_SQL, {name: newer.params[name] for name in _KEPT_PARAMS}).fetchall())
     for course in (COURSES["c2"][0], COURSES["c2"][1]):
         assert store.progress_json("g", [course], ["u1", "u2"]) == _reference(store, "g", [course], ["u1", "u2"])
+
+
+def test_a_statement_is_reused_for_the_same_courses_and_members_and_not_for_others(
+        conn: duckdb.DuckDBPyConnection) -> None:
+    """The same group's next report reuses the parameters and the answer's template; a republished course
+    (a new parsed object) or another member list gets its own, and the answers stay the reference's."""
+    store = DuckDBStore(conn)
+    old, new = COURSES["c2"]
+    store.replace_course_leaves(old)
+    apply_events(conn, [E("u1", "b1", "c2", T0, {"a": 2, "b": 2}), E("u2", "b2", "c2", T0 + 1, {"c": 2})])
+    first = ReportStatement.for_report([old], ["u1", "u2"])
+    assert ReportStatement.for_report([old], ["u1", "u2"]) is first
+    assert ReportStatement.for_report([new], ["u1", "u2"]) is not first
+    assert ReportStatement.for_report([old], ["u1"]) is not first
+    for course, users in (([old], ["u1", "u2"]), ([new], ["u1", "u2"]), ([old], ["u1"]), ([old], ["u1", "u2"])):
+        for group in ("g1", "g2"):  # the template's head is the group's, per answer
+            assert store.progress_json(group, course, users) == _reference(store, group, course, users)
+
+
+def test_the_answer_falls_back_to_the_full_statement_when_one_course_is_not_kept(
+        conn: duckdb.DuckDBPyConnection) -> None:
+    """One course kept, one not (the caller's hierarchy is newer than the store's): the kept cells come back
+    with a None among them, and the answer is the full statement's, never a partial one."""
+    store = DuckDBStore(conn)
+    store.replace_course_leaves(COURSES["c2"][0])
+    store.replace_course_leaves(COURSES["c3"][0])
+    apply_events(conn, [E("u1", "b1", "c2", T0, {"a": 2}), E("u1", "b1", "c3", T0, {"a": 2, "b": 1})])
+    courses = [COURSES["c2"][0], COURSES["c3"][1]]
+    statement = ReportStatement(courses, ["u1"])
+    kept = statement.kept_rows(conn.cursor())
+    assert sorted(entry is None for _, entry in kept) == [False, True]
+    assert statement.answer(conn.cursor(), "g") == _reference(store, "g", courses, ["u1"])
+    assert statement.rows(conn.cursor()) == statement.full_rows(conn.cursor())

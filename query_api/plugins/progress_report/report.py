@@ -26,7 +26,7 @@ from query_api.plugins.progress_report.plugin import PLUGIN_ID
 from query_api.progress.compute import Report, build_report
 from query_api.progress.filters import Status, filter_members
 from query_api.progress.json_writer import report_json
-from query_api.services.access import GroupAccess, group_for_user, group_members, plugin_config
+from query_api.services.access import GroupAccess, group_for_user, group_learners, plugin_config
 from query_api.store.base import ERROR_CODE, AnalyticsStore, ProgressRows, StoreError
 
 
@@ -64,7 +64,7 @@ def store_failure(error: StoreError) -> ApiError:
 def context(session: Session, group_id: str, user_id: str) -> ReportContext:
     access = group_for_user(group_id, user_id, session=session)  # 404 for non-members
     config = plugin_config(group_id, PLUGIN_ID, session=session)  # 404 plugin_not_linked
-    learners = [m.user_id for m in group_members(group_id, session=session) if m.role != "admin"]
+    learners = group_learners(group_id, session=session)
     if access.is_admin or config.get("membersSeeAll"):
         visible = learners
     else:
