@@ -103,14 +103,20 @@ class HttpClientProcess:
         assert self._process.stdin is not None and self._process.stdout is not None
         self._process.stdin.write("\n")
         self._process.stdin.flush()
-        status, length = self._process.stdout.readline().split()
+        line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the HTTP client process ended (exit code {self._process.poll()})")
+        status, length = line.split()
         assert status == "200", status
         return int(length)
 
     def close(self) -> None:
         assert self._process.stdin is not None
         self._process.stdin.close()
-        self._process.wait(timeout=30)
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
 
 
 def run(size: BenchSize, runs: int, workdir: Path) -> dict[str, Any]:
@@ -201,16 +207,18 @@ def run(size: BenchSize, runs: int, workdir: Path) -> dict[str, Any]:
 
     timed_paths = (("bare", bare), ("store", via_store), ("api", via_api), ("http", via_http), ("rows", shared_rows))
     samples: dict[str, list[float]] = {name: [] for name, _ in timed_paths}
-    for _, fn in timed_paths:  # warm-up
-        fn()
-    for _ in range(runs):
-        for name, fn in timed_paths:
-            gc.collect()
-            samples[name].append(timed(fn))
-    client_process.close()
-    http.shutdown()
-    thread.join(timeout=10)
-    conn.close()
+    try:
+        for _, fn in timed_paths:  # warm-up
+            fn()
+        for _ in range(runs):
+            for name, fn in timed_paths:
+                gc.collect()
+                samples[name].append(timed(fn))
+    finally:
+        client_process.close()
+        http.shutdown()
+        thread.join(timeout=10)
+        conn.close()
 
     result = {name: percentiles(values) for name, values in samples.items()}
     return {

@@ -99,9 +99,13 @@ class Stack:
         assert self.app is not None
         on_progress("checking the analytics store's course leaves against the catalog")
         with session_scope(self.app.extensions["lpa.db"].session_factory) as session:
-            synced = sync_analytics_leaves(session, analytics)
+            synced, failed = sync_analytics_leaves(session, analytics)
         if synced:
             on_progress(f"brought the leaves of {len(synced)} course(s) up to date in the analytics store")
+        for course_id, reason in sorted(failed.items()):
+            log.error("course %s: the analytics store could not take its leaves (%s)", course_id, reason)
+            on_progress(f"warning: course {course_id} could not be brought up to date in the analytics store "
+                        f"({reason}); its progress counts may lag until `lpa catalog load` sends it again")
 
     def _start_broker(self, on_progress: Callable[[str], None]) -> None:
         if self.settings.kafka_bootstrap:

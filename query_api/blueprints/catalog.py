@@ -25,7 +25,8 @@ def refresh_analytics_leaves(stored: service.Stored) -> None:
     if analytics is None:
         return
     try:
-        if not stored.changed and not analytics.stale_courses([stored.hierarchy]):
+        stale_courses = getattr(analytics, "stale_courses", None)  # adapters may predate it
+        if not stored.changed and (stale_courses is None or not stale_courses([stored.hierarchy])):
             return
         analytics.replace_course_leaves(stored.hierarchy)
     except Exception as error:

@@ -125,17 +125,33 @@ def require_courses(session: Session, course_ids: list[str]) -> None:
                       code="unknown_course")
 
 
-def sync_analytics_leaves(session: Session, analytics: AnalyticsStore, chunk: int = 200) -> list[str]:
+def sync_analytics_leaves(session: Session, analytics: AnalyticsStore,
+                          chunk: int = 200) -> tuple[list[str], dict[str, str]]:
     """Hand every catalog course whose current leaves the analytics store does not hold to
     `replace_course_leaves` (run at start-up: a store written by an earlier version, or one rebuilt beside an
     older catalog, would otherwise count against missing leaves until each course is republished).
-    Returns the ids brought up to date."""
+    Returns the ids brought up to date and, per course that could not be, why: one course must not keep the
+    stack from starting (it is written again when its hierarchy is PUT). An adapter that cannot tell which
+    courses are stale (`stale_courses` not overridden, e.g. Druid) is left alone."""
+    from query_api.store.base import AnalyticsStore  # the store package imports services: late import
+
     synced: list[str] = []
+    failed: dict[str, str] = {}
+    if type(analytics).stale_courses is AnalyticsStore.stale_courses:
+        return synced, failed
     course_ids = list(session.scalars(select(Course.id).order_by(Course.id)))
     for start in range(0, len(course_ids), chunk):
-        rows = session.scalars(select(Course).where(Course.id.in_(course_ids[start:start + chunk])))
-        hierarchies = {course.id: parse_hierarchy(course.hierarchy) for course in rows}
+        hierarchies: dict[str, CourseHierarchy] = {}
+        for course in session.scalars(select(Course).where(Course.id.in_(course_ids[start:start + chunk]))):
+            try:
+                hierarchies[course.id] = parse_hierarchy(course.hierarchy)
+            except HierarchyError as error:
+                failed[course.id] = f"its stored hierarchy no longer parses: {error}"
         for course_id in analytics.stale_courses(list(hierarchies.values())):
-            analytics.replace_course_leaves(hierarchies[course_id])
-            synced.append(course_id)
-    return synced
+            try:
+                analytics.replace_course_leaves(hierarchies[course_id])
+            except Exception as error:  # reported to the caller; the next PUT of the course writes it again
+                failed[course_id] = f"{type(error).__name__}: {error}"
+            else:
+                synced.append(course_id)
+    return synced, failed

@@ -50,6 +50,7 @@ from query_api.progress.json_writer import (
     report_head,
     unit_head,
 )
+from query_api.store.base import StoreUnavailable
 
 
 def plan_signature(course: CourseHierarchy) -> str:
@@ -160,6 +161,8 @@ class ReportStatement:
         Keyed by the course objects' identity (a republished course is parsed into a new object, see
         plugins/progress_report/report.py: hierarchies), which the cached statement keeps alive, so an id
         cannot be reused while its entry exists."""
+        if len(user_ids) < _CACHE_FROM_MEMBERS:  # cheap to build; a learner's own view would crowd out groups
+            return cls(courses, user_ids)
         key = (tuple(map(id, courses)), tuple(user_ids))
         with _STATEMENTS_LOCK:
             statement = _STATEMENTS.get(key)
@@ -196,7 +199,11 @@ class ReportStatement:
         try:
             return self.assemble(group_id, self.kept_rows(cursor))  # type: ignore[arg-type]
         except _MissingCell:
+            pass
+        try:
             return self.assemble(group_id, self.full_rows(cursor))
+        except _MissingCell as error:  # the full statement renders every cell; a NULL here is a store fault
+            raise StoreUnavailable("the analytics store returned a report cell without text") from error
 
     @property
     def empty(self) -> bool:
@@ -239,4 +246,5 @@ class _MissingCell(Exception):
 
 _STATEMENTS: OrderedDict[tuple[tuple[int, ...], tuple[str, ...]], ReportStatement] = OrderedDict()
 _STATEMENTS_MAX = 64
+_CACHE_FROM_MEMBERS = 50
 _STATEMENTS_LOCK = threading.Lock()

@@ -127,9 +127,8 @@ class DuckDBStore(PluginQueries, AnalyticsStore):
                 cursor.execute(_DELETE_UNIT_LEAVES, [course.course_id])
                 if course.leaf_ids:
                     cursor.execute(_INSERT_COURSE_LEAVES, [course.course_id, sorted(course.leaf_ids)])
-                for unit in course.reported_units:
-                    if unit.leaf_ids:
-                        cursor.execute(_INSERT_UNIT_LEAVES, [course.course_id, unit.unit_id, sorted(unit.leaf_ids)])
+                for unit_id, leaf_ids in _unit_leaves(course).items():
+                    cursor.execute(_INSERT_UNIT_LEAVES, [course.course_id, unit_id, leaf_ids])
                 cursor.execute(_DELETE_PLAN, [course.course_id])
                 cursor.execute(_INSERT_PLAN, plan_row(course))
                 refresh_course(cursor, course.course_id)  # the counts and cells follow the current hierarchy
@@ -156,8 +155,14 @@ class DuckDBStore(PluginQueries, AnalyticsStore):
         return self._run(lambda cursor: cursor.execute(sql, params).fetchall())
 
 
+def _unit_leaves(course: CourseHierarchy) -> dict[str, list[str]]:
+    """The reported units' sorted leaves by unit id, each unit once (a hierarchy may repeat a unit id; the
+    parser gives every copy the same leaves), units without leaves left out: unit_leaves' rows."""
+    return {u.unit_id: sorted(u.leaf_ids) for u in sorted(course.reported_units, key=lambda u: u.unit_id)
+            if u.leaf_ids}
+
+
 def _expected_leaves(course: CourseHierarchy) -> tuple[str, list[str], list[dict[str, object]]]:
     """`_HELD_LEAVES`'s columns as `replace_course_leaves` writes them for `course`."""
-    units = [{"u": u.unit_id, "l": sorted(u.leaf_ids)}
-             for u in sorted(course.reported_units, key=lambda u: u.unit_id) if u.leaf_ids]
+    units = [{"u": unit_id, "l": leaves} for unit_id, leaves in _unit_leaves(course).items()]
     return plan_signature(course), sorted(course.leaf_ids), units

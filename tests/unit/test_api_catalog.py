@@ -11,6 +11,7 @@ from ingestion.hierarchy import CourseHierarchy, parse_hierarchy
 from ingestion.sinks.duckdb_conn import open_duckdb
 from query_api.db import session_scope
 from query_api.services.catalog import sync_analytics_leaves
+from query_api.store.base import AnalyticsStore
 from query_api.store.duckdb_store import DuckDBStore
 from tests.api_fixtures import *  # noqa: F403
 from tests.api_fixtures import Api
@@ -170,13 +171,63 @@ def test_start_up_sync_brings_every_stale_course_up_to_date(make_app: Any, auth:
     conn.execute("DELETE FROM course_plan WHERE course_id = 'do_other'")
     factory = app.extensions["lpa.db"].session_factory
     with session_scope(factory) as session:
-        assert sync_analytics_leaves(session, store, chunk=1) == ["do_other"]
+        assert sync_analytics_leaves(session, store, chunk=1) == (["do_other"], {})
     assert _held(conn) == held
     _forget_leaves(conn)
     with session_scope(factory) as session:
-        assert sync_analytics_leaves(session, store) == ["do_course_1", "do_other"]
-        assert sync_analytics_leaves(session, store) == []
+        assert sync_analytics_leaves(session, store) == (["do_course_1", "do_other"], {})
+        assert sync_analytics_leaves(session, store) == ([], {})
     assert _held(conn) == held
+
+
+class FailingFor(DuckDBStore):
+    """A DuckDB store that cannot take one course's leaves (a timeout, say)."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, course_id: str) -> None:
+        super().__init__(conn, timeout_s=5)
+        self.course_id = course_id
+
+    def replace_course_leaves(self, course: CourseHierarchy) -> None:
+        if course.course_id == self.course_id:
+            raise RuntimeError("took too long")
+        super().replace_course_leaves(course)
+
+
+def test_start_up_sync_goes_on_past_a_course_the_store_cannot_take(make_app: Any, auth: Any) -> None:
+    conn = open_duckdb(":memory:")
+    app = make_app(analytics=DuckDBStore(conn, timeout_s=5))
+    headers = auth("ops", operator=True)
+    for doc in (FRACTIONS, simple_course("do_other", {"u1": ["l1"]})):
+        app.test_client().put(f"/v1/courses/{doc['identifier']}/hierarchy", headers=headers, json=doc)
+    _forget_leaves(conn)
+    with session_scope(app.extensions["lpa.db"].session_factory) as session:
+        synced, failed = sync_analytics_leaves(session, FailingFor(conn, "do_course_1"))
+    assert synced == ["do_other"] and failed == {"do_course_1": "RuntimeError: took too long"}
+
+
+def test_start_up_sync_leaves_an_adapter_that_cannot_tell_alone(make_app: Any, auth: Any) -> None:
+    """Druid's adapter does not override stale_courses: nothing is parsed or rewritten at start-up."""
+
+    class Blind(RecordingAnalytics, AnalyticsStore):
+        progress_rows = ping = None  # type: ignore[assignment]
+
+    app = make_app(analytics=RecordingAnalytics())
+    app.test_client().put("/v1/courses/do_course_1/hierarchy", headers=auth("ops", operator=True), json=FRACTIONS)
+    blind = Blind()
+    with session_scope(app.extensions["lpa.db"].session_factory) as session:
+        assert sync_analytics_leaves(session, blind) == ([], {})
+    assert blind.calls == []
+
+
+def test_a_repeated_unit_id_is_held_once_and_not_stale_after_writing() -> None:
+    """The parser gives every copy of a repeated unit id the same leaves; the store keeps them once."""
+    doc = simple_course("do_rep", {"u1": ["l1", "l2"]})
+    doc["children"].append(copy.deepcopy(doc["children"][0]))
+    course = parse_hierarchy(doc)
+    assert [u.unit_id for u in course.reported_units] == ["u1", "u1"]
+    store = DuckDBStore(open_duckdb(":memory:"), timeout_s=5)
+    store.replace_course_leaves(course)
+    assert store.stale_courses([course]) == []
 
 
 def _hierarchy(doc: dict[str, Any]) -> CourseHierarchy:

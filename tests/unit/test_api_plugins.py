@@ -9,10 +9,11 @@ from flask import Blueprint, jsonify
 
 from query_api import db
 from query_api.errors import Forbidden, NotFound
+from query_api.models import GroupMember
 from query_api.plugins.base import Plugin, PluginRegistry
 from query_api.plugins.progress_report.plugin import PLUGIN as PROGRESS_REPORT
 from query_api.schemas.groups import GroupCreate, MemberIn
-from query_api.services.access import group_for_user, group_members, plugin_config
+from query_api.services.access import group_for_user, group_learners, group_members, plugin_config
 from query_api.services.groups import create_group
 from tests.api_fixtures import *  # noqa: F403
 from tests.api_fixtures import Api
@@ -138,3 +139,20 @@ def test_access_helper_is_404_for_strangers_and_403_for_members_needing_admin(ma
         with pytest.raises(NotFound):
             group_for_user(group.id, "eve")
         assert [(m.user_id, m.role) for m in group_members(group.id)] == [("alice", "admin"), ("bob", "member")]
+
+
+def test_group_learners_are_the_active_non_admins_in_id_order_with_pending_changes_seen(make_app: Any) -> None:
+    """group_learners reads through the session's connection (not the ORM's result layer): admins and
+    removed members are left out, ids come in order, and members added in the same session count, as the
+    ORM's autoflush would have made them."""
+    app = make_app()
+    with app.app_context():
+        session = db.session()
+        group = create_group(session, app.extensions["lpa.settings"], "alice",
+                             GroupCreate(name="g", members=[MemberIn(userId=u) for u in ("zed", "bob", "carl")]))
+        session.commit()
+        session.get(GroupMember, (group.id, "carl")).status = "inactive"  # type: ignore[union-attr]
+        session.add(GroupMember(group_id=group.id, user_id="dora", role="member", created_by="alice"))
+        session.add(GroupMember(group_id=group.id, user_id="ann", role="admin", created_by="alice"))
+        assert group_learners(group.id, session=session) == ["bob", "dora", "zed"]
+        assert [m.user_id for m in group_members(group.id)] == ["alice", "ann", "bob", "dora", "zed"]

@@ -198,11 +198,14 @@ def test_a_statement_is_reused_for_the_same_courses_and_members_and_not_for_othe
     old, new = COURSES["c2"]
     store.replace_course_leaves(old)
     apply_events(conn, [E("u1", "b1", "c2", T0, {"a": 2, "b": 2}), E("u2", "b2", "c2", T0 + 1, {"c": 2})])
-    first = ReportStatement.for_report([old], ["u1", "u2"])
-    assert ReportStatement.for_report([old], ["u1", "u2"]) is first
-    assert ReportStatement.for_report([new], ["u1", "u2"]) is not first
-    assert ReportStatement.for_report([old], ["u1"]) is not first
-    for course, users in (([old], ["u1", "u2"]), ([new], ["u1", "u2"]), ([old], ["u1"]), ([old], ["u1", "u2"])):
+    group = ["u1", "u2", *(f"x{i}" for i in range(60))]
+    first = ReportStatement.for_report([old], group)
+    assert ReportStatement.for_report([old], group) is first
+    assert ReportStatement.for_report([new], group) is not first
+    assert ReportStatement.for_report([old], group[:-1]) is not first
+    small = ReportStatement.for_report([old], ["u1"])  # a learner's own view: built each time, not kept
+    assert ReportStatement.for_report([old], ["u1"]) is not small
+    for course, users in (([old], group), ([new], group), ([old], ["u1"]), ([old], group)):
         for group in ("g1", "g2"):  # the template's head is the group's, per answer
             assert store.progress_json(group, course, users) == _reference(store, group, course, users)
 
