@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -18,17 +19,28 @@ log = logging.getLogger(__name__)
 bp = Blueprint("catalog", __name__, url_prefix="/v1/courses")
 
 
+# Two PUTs of one course (a republish and a resend, say) must not leave the older hierarchy's leaves in the
+# analytics store: each writes the catalog's latest committed hierarchy, reading and writing in turn.
+_LEAVES_TURN = threading.Lock()
+
+
 def refresh_analytics_leaves(stored: service.Stored) -> None:
-    """Keep the analytics store's current leaves in step with the catalog. The same hierarchy again is
-    written too when the store does not hold its leaves (the advice after a failed write below)."""
+    """Keep the analytics store's current leaves in step with the catalog (after the catalog's commit). The
+    same hierarchy again is written too when the store does not hold its leaves (the advice after a failed
+    write below). What is written is the latest committed version, which may be newer than `stored`."""
     analytics = current_app.extensions.get("lpa.analytics")
     if analytics is None:
         return
     try:
-        stale_courses = getattr(analytics, "stale_courses", None)  # adapters may predate it
-        if not stored.changed and (stale_courses is None or not stale_courses([stored.hierarchy])):
-            return
-        analytics.replace_course_leaves(stored.hierarchy)
+        with _LEAVES_TURN:
+            with db.session_scope(current_app.extensions["lpa.db"].session_factory) as fresh:
+                current = service.current_hierarchy(fresh, stored.course.id)
+            if current is None:  # deleted meanwhile: nothing to count against
+                return
+            stale_courses = getattr(analytics, "stale_courses", None)  # adapters may predate it
+            if not stored.changed and (stale_courses is None or not stale_courses([current])):
+                return
+            analytics.replace_course_leaves(current)
     except Exception as error:
         log.error("course %s stored but its analytics leaves were not refreshed: %s", stored.course.id, error,
                   exc_info=error)

@@ -80,6 +80,12 @@ def store_hierarchy(session: Session, doc: Any, expected_id: str | None = None) 
     return Stored(course, hierarchy, True)
 
 
+def current_hierarchy(session: Session, course_id: str) -> CourseHierarchy | None:
+    """The course's stored hierarchy, parsed; None when the catalog does not hold it."""
+    doc = session.scalar(select(Course.hierarchy).where(Course.id == course_id))
+    return None if doc is None else parse_hierarchy(doc)
+
+
 def get_course(session: Session, course_id: str) -> Course:
     course = session.get(Course, course_id)
     if course is None:

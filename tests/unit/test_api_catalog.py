@@ -9,8 +9,11 @@ import duckdb
 
 from ingestion.hierarchy import CourseHierarchy, parse_hierarchy
 from ingestion.sinks.duckdb_conn import open_duckdb
+from query_api import db
+from query_api.blueprints.catalog import refresh_analytics_leaves
 from query_api.db import session_scope
-from query_api.services.catalog import sync_analytics_leaves
+from query_api.models import Course
+from query_api.services.catalog import Stored, sync_analytics_leaves
 from query_api.store.base import AnalyticsStore
 from query_api.store.duckdb_store import DuckDBStore
 from tests.api_fixtures import *  # noqa: F403
@@ -232,3 +235,26 @@ def test_a_repeated_unit_id_is_held_once_and_not_stale_after_writing() -> None:
 
 def _hierarchy(doc: dict[str, Any]) -> CourseHierarchy:
     return parse_hierarchy(doc)
+
+
+def test_a_late_write_puts_the_latest_committed_hierarchy_not_its_own(make_app: Any, auth: Any) -> None:
+    """Two PUTs of one course race: the one that read the older version writes its leaves last. What it
+    writes is the catalog's latest committed hierarchy, so the store does not go back to the older one."""
+    conn = open_duckdb(":memory:")
+    store = DuckDBStore(conn, timeout_s=5)
+    app = make_app(analytics=store)
+    client = app.test_client()
+    headers = auth("ops", operator=True)
+    old = simple_course("do_r", {"u1": ["l1", "l2"]})
+    new = simple_course("do_r", {"u1": ["l1", "l3", "l4"]})
+    client.put("/v1/courses/do_r/hierarchy", headers=headers, json=old)
+    client.put("/v1/courses/do_r/hierarchy", headers=headers, json=new)
+    held = _held(conn)
+    assert held == [("do_r", 3, 3)]
+    with app.test_request_context():
+        course = db.session().get(Course, "do_r")
+        for changed in (False, True):  # a resend of the old document, and the old republish itself
+            _forget_leaves(conn)
+            refresh_analytics_leaves(Stored(course, parse_hierarchy(old), changed))
+            assert _held(conn) == held
+            assert store.stale_courses([parse_hierarchy(new)]) == []
