@@ -45,3 +45,11 @@ def test_missing_markers_append_a_section(tmp_path: Path) -> None:
     run_all.write_doc(run_all.render([], INFO, quick=False), doc)
     text = doc.read_text()
     assert text.startswith("# Perf\n\nprose\n") and text.count(run_all.BEGIN) == 1
+
+
+def test_a_partial_run_says_which_rows_are_kept_from_earlier_runs() -> None:
+    section = run_all.render([("x", "1 ms", "< 2 ms", True)], INFO, quick=False,
+                             kept={"chaos": "2026-11-26T05:13:55Z", "backfill": "2026-11-25T01:00:00Z"})
+    assert ("these rows are kept from earlier runs, not re-run: backfill (2026-11-25T01:00:00Z); "
+            "chaos (2026-11-26T05:13:55Z).") in section
+    assert "kept from earlier" not in run_all.render([("x", "1 ms", "< 2 ms", True)], INFO, quick=False)
