@@ -1,8 +1,9 @@
 """DuckDB adapter of the analytics store (the embedded default).
 
 One read-write connection per process (see ingestion/sinks/duckdb_conn.py); each call takes its own
-`conn.cursor()`, so API threads and the pipeline never share a cursor. A `threading.Timer` interrupts a
-query that runs past the timeout, so a slow or wedged store gives a 503, not a hung request.
+`conn.cursor()`, so API threads and the pipeline never share a cursor. The query watchdog
+(query_api/store/watchdog.py) interrupts a query that runs past the timeout, so a slow or wedged store gives
+a 503, not a hung request.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from query_api.store.base import AnalyticsStore, ProgressRows, StoreTimeout, Sto
 from query_api.store.duckdb_report import ReportStatement, plan_row, plan_signature
 from query_api.store.plugin_queries import PluginQueries, PluginRelation
 from query_api.store.queries import Relation
+from query_api.store.watchdog import QUERY_WATCHDOG
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -76,9 +78,7 @@ class DuckDBStore(PluginQueries, AnalyticsStore):
             interrupted.set()
             cursor.interrupt()
 
-        timer = threading.Timer(self._timeout_s, interrupt)
-        timer.daemon = True
-        timer.start()
+        token = QUERY_WATCHDOG.watch(self._timeout_s, interrupt)
         try:
             return work(cursor)
         except duckdb.InterruptException as error:
@@ -89,7 +89,7 @@ class DuckDBStore(PluginQueries, AnalyticsStore):
             log.warning("analytics store error: %s", error)
             raise StoreUnavailable(f"the analytics store failed: {type(error).__name__}") from error
         finally:
-            timer.cancel()
+            QUERY_WATCHDOG.cancel(token)
             cursor.close()
 
     def progress_rows(self, user_ids: Sequence[str], course_ids: Sequence[str]) -> ProgressRows:
