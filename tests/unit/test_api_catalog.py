@@ -258,3 +258,17 @@ def test_a_late_write_puts_the_latest_committed_hierarchy_not_its_own(make_app: 
             refresh_analytics_leaves(Stored(course, parse_hierarchy(old), changed))
             assert _held(conn) == held
             assert store.stale_courses([parse_hierarchy(new)]) == []
+
+
+def test_a_course_missing_from_the_catalog_is_the_same_placeholder_each_time(make_app: Any, auth: Any) -> None:
+    """Shown with no leaves, and the same object report after report: the store's statement cache is keyed by
+    the courses' identity, and a new placeholder per request would miss it every time."""
+    from query_api.plugins.progress_report.report import hierarchies
+
+    app = make_app(analytics=RecordingAnalytics())
+    app.test_client().put("/v1/courses/do_course_1/hierarchy", headers=auth("ops", operator=True), json=FRACTIONS)
+    with app.test_request_context():
+        first = hierarchies(db.session(), ["do_course_1", "do_gone"])
+        again = hierarchies(db.session(), ["do_course_1", "do_gone"])
+    assert [c.course_id for c in first] == ["do_course_1", "do_gone"] and first[1].leaf_count == 0
+    assert first[0] is again[0] and first[1] is again[1]

@@ -8,6 +8,7 @@ the group's non-admin members.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -93,7 +94,14 @@ def hierarchies(session: Session, course_ids: Sequence[str]) -> list[CourseHiera
         for cid, digest, doc in session.execute(
                 select(Course.id, Course.content_hash, Course.hierarchy).where(Course.id.in_(missing))):
             found[cid] = _PARSED[(cid, digest)] = parse_hierarchy(doc)  # republished meanwhile: the newer one
-    return [found.get(cid) or CourseHierarchy(course_id=cid, name=cid) for cid in course_ids]
+    return [found.get(cid) or _placeholder(cid) for cid in course_ids]
+
+
+@functools.lru_cache(maxsize=1024)
+def _placeholder(course_id: str) -> CourseHierarchy:
+    """A course missing from the catalog, shown with no leaves; the same object each time, so the store's
+    statement cache (keyed by the courses' identity) does not miss on every report of such a group."""
+    return CourseHierarchy(course_id=course_id, name=course_id)
 
 
 def _courses(session: Session, group_id: str, user_id: str,
