@@ -205,6 +205,18 @@ def run(size: BenchSize, runs: int, workdir: Path) -> dict[str, Any]:
     built = build_report(group_id, parsed, members, rows)
     stages["to_json_of_built_ms"] = median_ms(lambda: to_json(built))
 
+    def api_get(query: str) -> Callable[[], None]:
+        def get() -> None:
+            answer = client.get(f"{path}?{query}", headers=mentor)
+            assert answer.status_code == 200, answer.status_code
+            answer.get_data()
+        return get
+
+    # the filtered answers and the CSV (what the page shows) parse the store's JSON text, then filter or write
+    stages["api_status_filter_ms"] = median_ms(api_get("status=in-progress"))
+    stages["api_inactive_filter_ms"] = median_ms(api_get("inactiveDays=30"))
+    stages["api_csv_ms"] = median_ms(api_get("format=csv"))
+
     timed_paths = (("bare", bare), ("store", via_store), ("api", via_api), ("http", via_http), ("rows", shared_rows))
     samples: dict[str, list[float]] = {name: [] for name, _ in timed_paths}
     try:
