@@ -195,7 +195,7 @@ def run(size: BenchSize, runs: int, workdir: Path) -> dict[str, Any]:
         return round(statistics.median(timed(fn) for _ in range(n)) * 1000, 1)
 
     # where the API's time goes (median of 5 passes each): the unfiltered JSON answer is the statement + the
-    # envelope; filtered answers, the CSV and the page read the shared rows and use build_report (+ to_json)
+    # envelope; the shared rows + build_report (+ to_json) are the path of adapters without a writer (Druid)
     stages = {"statement_ms": median_ms(bare),
               "envelope_ms": median_ms(lambda: statement.assemble(group_id, entries)),
               "store_ms": median_ms(via_store),

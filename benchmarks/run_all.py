@@ -244,8 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         # A partial run (--only) updates its rows and keeps the other benchmarks' last results in the table.
         earlier = json.loads(previous.read_text())
         entries.update(earlier.get("benchmarks", {}))
-        kept = {name: str(entry.get("run_at") or earlier.get("machine", {}).get("date") or "an earlier run")
-                for name, entry in entries.items() if name not in wanted}
+        for entry in entries.values():  # saved with the entry, so a later partial run keeps the right date
+            entry.setdefault("run_at", str(earlier.get("machine", {}).get("date") or "an earlier run"))
+        kept = {name: str(entry["run_at"]) for name, entry in entries.items() if name not in wanted}
     for bench in BENCHES:
         if wanted and bench.name not in wanted:
             continue

@@ -20,8 +20,10 @@ bp = Blueprint("catalog", __name__, url_prefix="/v1/courses")
 
 
 # Two PUTs of one course (a republish and a resend, say) must not leave the older hierarchy's leaves in the
-# analytics store: each writes the catalog's latest committed hierarchy, reading and writing in turn.
-_LEAVES_TURN = threading.Lock()
+# analytics store: each writes the catalog's latest committed hierarchy, reading and writing in turn. The
+# turns are per course (striped locks), and in-process: they order the embedded store's single writer
+# process; Druid behind several gunicorn workers is not ordered by them.
+_LEAVES_TURNS = [threading.Lock() for _ in range(64)]
 
 
 def refresh_analytics_leaves(stored: service.Stored) -> None:
@@ -32,10 +34,15 @@ def refresh_analytics_leaves(stored: service.Stored) -> None:
     if analytics is None:
         return
     try:
-        with _LEAVES_TURN:
+        with _LEAVES_TURNS[hash(stored.course.id) % len(_LEAVES_TURNS)]:
             with db.session_scope(current_app.extensions["lpa.db"].session_factory) as fresh:
-                current = service.current_hierarchy(fresh, stored.course.id)
-            if current is None:  # deleted meanwhile: nothing to count against
+                latest_hash = service.content_hash(fresh, stored.course.id)
+                if latest_hash is None:  # deleted meanwhile: nothing to count against
+                    return
+                # the document just stored is usually still the latest: no second parse of it
+                current = (stored.hierarchy if latest_hash == stored.course.content_hash
+                           else service.current_hierarchy(fresh, stored.course.id))
+            if current is None:
                 return
             stale_courses = getattr(analytics, "stale_courses", None)  # adapters may predate it
             if not stored.changed and (stale_courses is None or not stale_courses([current])):

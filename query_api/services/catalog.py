@@ -80,6 +80,11 @@ def store_hierarchy(session: Session, doc: Any, expected_id: str | None = None) 
     return Stored(course, hierarchy, True)
 
 
+def content_hash(session: Session, course_id: str) -> str | None:
+    """The stored document's hash; None when the catalog does not hold the course."""
+    return session.scalar(select(Course.content_hash).where(Course.id == course_id))
+
+
 def current_hierarchy(session: Session, course_id: str) -> CourseHierarchy | None:
     """The course's stored hierarchy, parsed; None when the catalog does not hold it."""
     doc = session.scalar(select(Course.hierarchy).where(Course.id == course_id))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from typing import Any
 
 import duckdb
@@ -251,11 +253,14 @@ def test_a_late_write_puts_the_latest_committed_hierarchy_not_its_own(make_app: 
     client.put("/v1/courses/do_r/hierarchy", headers=headers, json=new)
     held = _held(conn)
     assert held == [("do_r", 3, 3)]
+    # what the late request holds: the course row as it stored it (the old document's hash), its hierarchy
+    old_hash = hashlib.sha256(json.dumps(old, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    late_row = Course(id="do_r", content_hash=old_hash)
     with app.test_request_context():
-        course = db.session().get(Course, "do_r")
+        assert db.session().get(Course, "do_r").content_hash != old_hash  # type: ignore[union-attr]
         for changed in (False, True):  # a resend of the old document, and the old republish itself
             _forget_leaves(conn)
-            refresh_analytics_leaves(Stored(course, parse_hierarchy(old), changed))
+            refresh_analytics_leaves(Stored(late_row, parse_hierarchy(old), changed))
             assert _held(conn) == held
             assert store.stale_courses([parse_hierarchy(new)]) == []
 

@@ -36,3 +36,29 @@ def test_many_watches_cancelled_at_once_leave_nothing_behind() -> None:
         dog.cancel(token)
     time.sleep(0.1)
     assert dog._pending == {}
+
+
+def test_cancel_waits_for_a_running_callback() -> None:
+    """After cancel returns, the callback is not running: the caller may close what it touches."""
+    dog = Watchdog(name="test-watchdog")
+    started, release = threading.Event(), threading.Event()
+    finished: list[bool] = []
+
+    def slow() -> None:
+        started.set()
+        release.wait(5)
+        finished.append(True)
+
+    token = dog.watch(0.0, slow)
+    assert started.wait(5)
+    threading.Timer(0.1, release.set).start()
+    dog.cancel(token)
+    assert finished == [True]
+
+
+def test_an_endless_timeout_does_not_kill_the_thread() -> None:
+    dog = Watchdog(name="test-watchdog")
+    dog.watch(float("inf"), lambda: None)
+    done = threading.Event()
+    dog.watch(0.01, done.set)
+    assert done.wait(5)
