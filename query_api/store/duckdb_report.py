@@ -5,7 +5,7 @@ Usually one small statement reads it as is (`kept_sql`): the writers keep each c
 rendered with the course's plan (course_plan: the pieces of text that come from the hierarchy, written by
 `replace_course_leaves` with the leaves; `plan_row`). It applies when the caller's hierarchy has the same plan
 (`plan_signature`: ids and leaf counts in report order); a cell of any other course comes back NULL and
-`ReportStatement.rows` runs the full statement (`report_sql`), which computes the text from the kept counts
+`ReportStatement.answer` runs the full statement (`report_sql`), which computes the text from the kept counts
 with the caller's plan (a hierarchy newer than the store's, an unknown course).
 
 Why not the shared two statements (queries.py) plus the Python writer: at 1,000 members x 20 courses those
@@ -183,14 +183,6 @@ class ReportStatement:
     def full_rows(self, cursor: duckdb.DuckDBPyConnection) -> list[tuple[int, bytes]]:
         """Every cell's text, computed with the caller's plan where the store's differs (`report_sql`)."""
         return cursor.execute(self.sql, self.params).fetchall()
-
-    def rows(self, cursor: duckdb.DuckDBPyConnection) -> list[tuple[int, bytes]]:
-        """The entries, as `assemble` takes them: the kept cells when the store has them all for these
-        hierarchies (the common case), else the full statement's."""
-        kept = self.kept_rows(cursor)
-        if all(entry is not None for _, entry in kept):
-            return kept  # type: ignore[return-value]
-        return self.full_rows(cursor)
 
     def answer(self, cursor: duckdb.DuckDBPyConnection, group_id: str) -> bytes:
         """The report's JSON: the kept cells, or -- when one of them is missing (another plan) -- the full

@@ -187,7 +187,7 @@ def test_kept_cells_are_read_when_the_plans_match_and_computed_when_not(conn: du
     kept = ReportStatement([COURSES["c2"][0]], ["u1", "u2"])
     cells = conn.execute(_KEPT_SQL, {name: kept.params[name] for name in _KEPT_PARAMS}).fetchall()
     assert len(cells) == 2 and all(entry is not None for _, entry in cells)  # the kept path answers
-    assert kept.rows(conn.cursor()) == cells
+    assert kept.answer(conn.cursor(), "g") == kept.assemble("g", cells)  # the answer is the kept cells'
     newer = ReportStatement([COURSES["c2"][1]], ["u1", "u2"])  # another plan: the cells come back NULL
     assert all(entry is None for _, entry in conn.execute(
         _KEPT_SQL, {name: newer.params[name] for name in _KEPT_PARAMS}).fetchall())
@@ -228,4 +228,4 @@ def test_the_answer_falls_back_to_the_full_statement_when_one_course_is_not_kept
     kept = statement.kept_rows(conn.cursor())
     assert sorted(entry is None for _, entry in kept) == [False, True]
     assert statement.answer(conn.cursor(), "g") == _reference(store, "g", courses, ["u1"])
-    assert statement.rows(conn.cursor()) == statement.full_rows(conn.cursor())
+    assert statement.answer(conn.cursor(), "g") == statement.assemble("g", statement.full_rows(conn.cursor()))
