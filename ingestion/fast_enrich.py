@@ -12,12 +12,14 @@ and over hypothesis-generated events.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from ingestion.enrich import BatchLookup, CatalogLookup, canonical_json, row_id_for, uuid5_str
 from ingestion.events import MAX_ETS, MAX_ID_CHARS
+from ingestion.hierarchy import CourseHierarchy
 from ingestion.schema import COLUMNS
 
 RowTuple = tuple[Any, ...]
@@ -69,19 +71,55 @@ def plain_content_state(data: object) -> bool:
     return True
 
 
-def content_state_rows(raw: bytes, catalog: CatalogLookup, batches: BatchLookup) -> tuple[str, list[RowTuple]] | None:
-    """(event_id, rows) for a valid content-state event of a known course; None: use the reference path."""
+def _accepted(raw: bytes, catalog: CatalogLookup) -> tuple[dict[str, Any], CourseHierarchy] | None:
+    """The decoded event and its course, if it is a valid content-state event of a known course."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
     if not plain_content_state(data):
         return None
-    edata = data["edata"]
-    course_id = edata["courseId"]
-    course = catalog.course(course_id)
+    course = catalog.course(data["edata"]["courseId"])
     if course is None:
         return None  # the reference path dead-letters it as unknown_course
+    return data, course
+
+
+@dataclass(frozen=True, slots=True)
+class FastMessage:
+    """An accepted content-state event for the sink's SQL (ingestion/sinks/fast_rows.py), which makes its
+    rows and ids: `canonical` is the event's canonical JSON (its id is derived from it), `course` the
+    hierarchy it was accepted against (its nodes give the rows' unit ids and flags)."""
+
+    canonical: bytes
+    program_id: str | None
+    course: CourseHierarchy
+
+
+def content_state_message(raw: bytes, catalog: CatalogLookup, batches: BatchLookup) -> FastMessage | None:
+    """The event for the sink's SQL to turn into rows; None: use the reference path.
+
+    ~4x less Python per message than building the rows here (`content_state_rows`): parsing, the checks and
+    the canonical JSON stay in Python, so the accepted set is the same; rows and SHA-1 ids are made by DuckDB,
+    vectorised, in the writer thread (tests/unit/test_fast_rows.py pins the rows equal)."""
+    accepted = _accepted(raw, catalog)
+    if accepted is None:
+        return None
+    data, course = accepted
+    canonical = canonical_json(data)
+    if b"\\u0000" in canonical:
+        return None  # a NUL in a string: the reference path builds the rows
+    return FastMessage(canonical, batches.program_id(data["edata"]["batchId"]), course)
+
+
+def content_state_rows(raw: bytes, catalog: CatalogLookup, batches: BatchLookup) -> tuple[str, list[RowTuple]] | None:
+    """(event_id, rows) for a valid content-state event of a known course; None: use the reference path."""
+    accepted = _accepted(raw, catalog)
+    if accepted is None:
+        return None
+    data, course = accepted
+    edata = data["edata"]
+    course_id = edata["courseId"]
     event_id = uuid5_str(canonical_json(data))
     ets, mid, user_id, batch_id = data["ets"], data["mid"], edata["userId"], edata["batchId"]
     program_id = batches.program_id(batch_id)

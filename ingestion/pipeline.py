@@ -39,7 +39,7 @@ from kafka.structs import OffsetAndMetadata
 
 from ingestion.enrich import EVENT_NAMESPACE, BatchLookup, CatalogLookup, enrich, event_id_for
 from ingestion.events import BatchEvent, EnrolmentEvent, EventRejected, PlatformEvent, decode_event, validate_event
-from ingestion.fast_enrich import content_state_rows
+from ingestion.fast_enrich import content_state_message, content_state_rows
 from ingestion.kafka_io import make_consumer, make_producer, topic_partitions
 from ingestion.schema import COLUMNS
 from ingestion.sinks.duckdb_sink import DeadLetter, DuckDBSink, SinkBatch, SinkResult
@@ -344,9 +344,14 @@ class Pipeline:
         raw: bytes = record.value or b""
         replay_of = _header(record, H_REPLAY_OF) if record.headers else None
         if len(raw) <= self.config.max_event_bytes:
-            fast = content_state_rows(raw, self.catalog, self.batches)
+            if self.config.publish_enriched:  # the rows are published before the commit: made here
+                fast = content_state_rows(raw, self.catalog, self.batches)
+                if fast is not None:
+                    batch.add_row_tuples(record.partition, record.offset, fast[0], fast[1])
+            else:  # DuckDB makes the rows in the writer thread (ingestion/sinks/fast_rows.py)
+                message = content_state_message(raw, self.catalog, self.batches)
+                fast = message and batch.add_fast(record.partition, record.offset, message)
             if fast is not None:
-                batch.add_row_tuples(record.partition, record.offset, fast[0], fast[1])
                 if replay_of:
                     batch.replayed.append(replay_of)
                 return

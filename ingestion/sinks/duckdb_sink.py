@@ -8,34 +8,71 @@ batches before it: nothing lost, nothing doubled. Rows also carry content-derive
 so even a replay of the same bytes under new offsets adds nothing twice.
 
 Bulk writes go through Arrow tables registered on the connection (`INSERT ... SELECT`), ~50x faster than
-executemany here.
+executemany here. Accepted content-state events arrive as canonical JSON and DuckDB makes their rows
+(ingestion/sinks/fast_rows.py); other events arrive as row tuples built in Python. Both meet in one temp
+table, where a row_id repeated in the batch keeps its first occurrence and stored row_ids are left out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
 
 import duckdb
 import pyarrow as pa
 
+from ingestion.fast_enrich import FastMessage
+from ingestion.hierarchy import CourseHierarchy
 from ingestion.schema import COLUMNS, EnrichedRow, druid_type
 from ingestion.sinks.duckdb_schema import insert_enriched_rows, stored_row_ids_among
 from ingestion.sinks.duckdb_state import STATE_WRITE_LOCK, materialise
-
-Outcome = Literal["stored", "duplicate", "deadlettered"]
+from ingestion.sinks.fast_rows import (
+    EVENTS_TABLE,
+    FAST_RELATION,
+    FAST_SCHEMA,
+    NODES_RELATION,
+    NodeTables,
+    create_events_sql,
+    fast_rows_sql,
+)
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "timestamp": pa.int64(), "string": pa.string(), "long": pa.int64(), "double": pa.float64(),
     "multi": pa.list_(pa.string()),
 }
 ROW_SCHEMA = pa.schema([(name, _ARROW_TYPES[druid_type(name)]) for name in COLUMNS])
+_TUPLES_SCHEMA = pa.schema([*ROW_SCHEMA, ("msg", pa.int32()), ("item", pa.int64())])
 _ROW_ID_AT = COLUMNS.index("row_id")
-# The batch's rows are unique by row_id already (SinkBatch keeps the first occurrence); these statements look
-# up which of them are stored (usually none) and insert the others.
-_STORED_AMONG_BATCH = stored_row_ids_among("lpa_batch_rows")
-_INSERT_BATCH = f"{insert_enriched_rows('lpa_batch_rows')} WHERE NOT list_contains(?::VARCHAR[], row_id)"
+_TUPLES_RELATION = "lpa_batch_tuples"
+_ROWS_TABLE = "lpa_batch_rows"  # temp: the batch's new rows, COLUMNS + msg, item
+_FAST_PART = fast_rows_sql()
+_TUPLES_PART = f"SELECT * FROM {_TUPLES_RELATION}"  # noqa: S608 - internal name
+_DROP_STORED = f"DELETE FROM {_ROWS_TABLE} WHERE row_id IN ({stored_row_ids_among(_ROWS_TABLE)})"  # noqa: S608
+_INSERT_NEW = insert_enriched_rows(_ROWS_TABLE)
+_LOG_SCHEMA = pa.schema([("msg", pa.int32()), ("partition", pa.int32()), ("offset", pa.int64()),
+                         ("event_id", pa.string()), ("deadletter", pa.bool_())])
+
+
+def _batch_rows_sql(parts: list[str]) -> str:
+    """The batch's rows, repeats included (`_DROP_REPEATS` removes them when there are any)."""
+    union = " UNION ALL BY NAME ".join(f"({part})" for part in parts)
+    return f"CREATE OR REPLACE TEMP TABLE {_ROWS_TABLE} AS {union}"  # noqa: S608 - internal SQL
+
+
+# A row_id repeated in the batch keeps its first occurrence (message order, then item). Usually there is none:
+# counting distinct row_ids costs a tenth of ranking every row, so the ranking only runs when needed.
+_REPEATS = f"SELECT count(*) - count(DISTINCT row_id) FROM {_ROWS_TABLE}"  # noqa: S608 - internal name
+_DROP_REPEATS = (f"DELETE FROM {_ROWS_TABLE} WHERE rowid IN (SELECT rowid FROM {_ROWS_TABLE} "  # noqa: S608
+                 "QUALIFY row_number() OVER (PARTITION BY row_id ORDER BY msg, item) > 1)")
+
+
+def _raw_log_sql(with_rows: bool, with_events: bool) -> str:
+    """One raw_log row per message of lpa_batch_log: stored if one of its rows is new."""
+    stored = f"m.msg IN (SELECT msg FROM {_ROWS_TABLE})" if with_rows else "false"
+    event_id = "COALESCE(m.event_id, e.event_id)" if with_events else "m.event_id"
+    join = f"LEFT JOIN {EVENTS_TABLE} e ON e.msg = m.msg" if with_events else ""
+    return (f"INSERT INTO raw_log SELECT ?, m.partition, m.\"offset\", CASE WHEN m.deadletter THEN 'deadlettered' "
+            f"WHEN {stored} THEN 'stored' ELSE 'duplicate' END, {event_id}, ? FROM lpa_batch_log m {join}")
 
 
 @dataclass(frozen=True)
@@ -52,8 +89,10 @@ class DeadLetter:
 class SinkBatch:
     """What one poll batch produced. `row_owner[i]` is the index in `messages` of the message of row i.
 
-    Rows are tuples in `COLUMNS` order (the fast path builds them directly); they are turned into columns once,
-    at write time (`arrow_table`), which costs a fraction of appending to one list per column."""
+    Rows are tuples in `COLUMNS` order; they are turned into columns once, at write time (`arrow_table`),
+    which costs a fraction of appending to one list per column. Accepted content-state events are kept as
+    `fast_*` columns (message index, canonical JSON, program id, id of the hierarchy) for DuckDB to make
+    their rows; `courses` holds those hierarchies."""
 
     source: str
     rows: list[tuple[object, ...]] = field(default_factory=list)
@@ -62,6 +101,11 @@ class SinkBatch:
     deadletters: dict[int, DeadLetter] = field(default_factory=dict)  # message index -> letter
     replayed: list[str] = field(default_factory=list)  # dl_ids of dead letters replayed by these messages
     next_offsets: dict[int, int] = field(default_factory=dict)
+    fast_msg: list[int] = field(default_factory=list)
+    fast_canonical: list[bytes] = field(default_factory=list)
+    fast_program: list[str | None] = field(default_factory=list)
+    fast_course: list[int] = field(default_factory=list)
+    courses: dict[int, CourseHierarchy] = field(default_factory=dict)
     _row_ids: set[object] = field(default_factory=set, repr=False)
 
     def add_message(self, partition: int, offset: int, event_id: str | None, rows: list[EnrichedRow]) -> int:
@@ -88,9 +132,37 @@ class SinkBatch:
             next_offsets[partition] = offset + 1
         return index
 
+    def add_fast(self, partition: int, offset: int, message: FastMessage) -> int:
+        """Adds an accepted content-state event; DuckDB makes its rows and ids at write time."""
+        index = self.add_message(partition, offset, None, [])
+        course = message.course
+        key = id(course)
+        self.fast_msg.append(index)
+        self.fast_canonical.append(message.canonical)
+        self.fast_program.append(message.program_id)
+        self.fast_course.append(key)
+        if key not in self.courses:
+            self.courses[key] = course
+        return index
+
     def arrow_table(self) -> pa.Table:
-        return pa.Table.from_arrays([pa.array(values, type=ROW_SCHEMA.field(i).type)
-                                     for i, values in enumerate(zip(*self.rows, strict=True))], schema=ROW_SCHEMA)
+        """The row tuples as columns, with the message index and a running item number (the dedupe order)."""
+        columns = [pa.array(values, type=ROW_SCHEMA.field(i).type)
+                   for i, values in enumerate(zip(*self.rows, strict=True))]
+        return pa.Table.from_arrays([*columns, pa.array(self.row_owner, pa.int32()),
+                                     pa.array(range(len(self.rows)), pa.int64())], schema=_TUPLES_SCHEMA)
+
+    def fast_table(self) -> pa.Table:
+        return pa.Table.from_arrays([pa.array(self.fast_msg, pa.int32()), pa.array(self.fast_canonical, pa.string()),
+                                     pa.array(self.fast_program, pa.string()),
+                                     pa.array(self.fast_course, pa.int64())], schema=FAST_SCHEMA)
+
+    def log_table(self) -> pa.Table:
+        deadletters = self.deadletters
+        return pa.Table.from_arrays([
+            pa.array(range(len(self.messages)), pa.int32()), pa.array([m[0] for m in self.messages], pa.int32()),
+            pa.array([m[1] for m in self.messages], pa.int64()), pa.array([m[2] for m in self.messages], pa.string()),
+            pa.array([i in deadletters for i in range(len(self.messages))], pa.bool_())], schema=_LOG_SCHEMA)
 
     def add_deadletter(self, letter: DeadLetter, replay_of: str | None = None) -> None:
         index = self.add_message(letter.partition, letter.offset, None, [])
@@ -108,7 +180,6 @@ class SinkResult:
     duplicates: int
     deadlettered: int
     rows_inserted: int
-    outcomes: list[Outcome]
 
 
 class DuckDBSink:
@@ -116,6 +187,7 @@ class DuckDBSink:
 
     def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
         self.conn = conn
+        self.node_tables = NodeTables()
 
     def load_offsets(self, source: str) -> dict[int, int]:
         rows = self.conn.execute("SELECT partition, next_offset FROM pipeline_offsets WHERE topic = ?",
@@ -131,9 +203,8 @@ class DuckDBSink:
         conn = self.conn
         conn.execute("BEGIN TRANSACTION")
         try:
-            stored = self._insert_rows(batch)
-            outcomes = self._outcomes(batch, stored)
-            self._insert_raw_log(batch, outcomes, now)
+            rows_inserted, stored = self._insert_rows(batch)
+            self._insert_raw_log(batch, now)
             self._insert_deadletters(batch, now)
             if batch.replayed:
                 conn.execute("UPDATE deadletters SET replayed_at = ? "
@@ -143,52 +214,54 @@ class DuckDBSink:
                 conn.execute("INSERT INTO pipeline_offsets VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
                              "next_offset = greatest(pipeline_offsets.next_offset, excluded.next_offset)",
                              [batch.source, partition, next_offset])
+            conn.execute(f"DROP TABLE IF EXISTS {_ROWS_TABLE}; DROP TABLE IF EXISTS {EVENTS_TABLE}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return SinkResult(stored=outcomes.count("stored"), duplicates=outcomes.count("duplicate"),
-                          deadlettered=outcomes.count("deadlettered"), rows_inserted=len(batch.rows) - len(stored),
-                          outcomes=outcomes)
+        deadlettered = len(batch.deadletters)
+        return SinkResult(stored=stored, duplicates=len(batch) - stored - deadlettered, deadlettered=deadlettered,
+                          rows_inserted=rows_inserted)
 
-    def _insert_rows(self, batch: SinkBatch) -> set[str]:
-        """Inserts the batch's rows that are not stored yet; returns the row_ids that were (usually none)."""
-        if not batch.row_owner:
-            return set()
+    def _insert_rows(self, batch: SinkBatch) -> tuple[int, int]:
+        """Inserts the batch's rows that are not stored yet (usually all) and folds them into the state tables.
+        Returns (rows inserted, messages with an inserted row); the new rows stay in the temp table
+        _ROWS_TABLE for the raw log."""
+        if not batch.row_owner and not batch.fast_msg:
+            return 0, 0
         conn = self.conn
-        conn.register("lpa_batch_rows", batch.arrow_table())
+        parts: list[str] = []
+        registered: list[str] = []
         try:
-            stored = [r[0] for r in conn.execute(_STORED_AMONG_BATCH).fetchall()]
-            conn.execute(_INSERT_BATCH, [stored])
-            materialise(conn, "lpa_batch_rows")
+            if batch.fast_msg:
+                conn.register(FAST_RELATION, batch.fast_table())
+                conn.register(NODES_RELATION, self.node_tables.table(batch.courses))
+                registered += [FAST_RELATION, NODES_RELATION]
+                conn.execute(create_events_sql())
+                parts.append(_FAST_PART)
+            if batch.row_owner:
+                conn.register(_TUPLES_RELATION, batch.arrow_table())
+                registered.append(_TUPLES_RELATION)
+                parts.append(_TUPLES_PART)
+            conn.execute(_batch_rows_sql(parts))
         finally:
-            conn.unregister("lpa_batch_rows")
-        return set(stored)
+            for name in registered:
+                conn.unregister(name)
+        repeats = conn.execute(_REPEATS).fetchone()
+        if repeats and repeats[0]:
+            conn.execute(_DROP_REPEATS)
+        conn.execute(_DROP_STORED)
+        conn.execute(_INSERT_NEW)
+        materialise(conn, _ROWS_TABLE)
+        counts = conn.execute(f"SELECT count(*), count(DISTINCT msg) FROM {_ROWS_TABLE}").fetchone()  # noqa: S608
+        assert counts is not None
+        return int(counts[0]), int(counts[1])
 
-    @staticmethod
-    def _outcomes(batch: SinkBatch, stored: set[str]) -> list[Outcome]:
-        """A message is stored when one of its rows was inserted; a dead letter is a dead letter; any other
-        message (all rows already stored, or repeated earlier in the batch) is a duplicate."""
-        outcomes: list[Outcome] = ["duplicate"] * len(batch.messages)
-        for index in batch.deadletters:
-            outcomes[index] = "deadlettered"
-        for row, owner in zip(batch.rows, batch.row_owner, strict=True):
-            if row[_ROW_ID_AT] not in stored:
-                outcomes[owner] = "stored"
-        return outcomes
-
-    def _insert_raw_log(self, batch: SinkBatch, outcomes: list[Outcome], now: datetime) -> None:
-        table = pa.table({
-            "topic": pa.array([batch.source] * len(outcomes), pa.string()),
-            "partition": pa.array([m[0] for m in batch.messages], pa.int32()),
-            "offset": pa.array([m[1] for m in batch.messages], pa.int64()),
-            "outcome": pa.array(outcomes, pa.string()),
-            "event_id": pa.array([m[2] for m in batch.messages], pa.string()),
-        })
-        self.conn.register("lpa_batch_log", table)
+    def _insert_raw_log(self, batch: SinkBatch, now: datetime) -> None:
+        self.conn.register("lpa_batch_log", batch.log_table())
         try:
-            self.conn.execute('INSERT INTO raw_log SELECT topic, partition, "offset", outcome, event_id, ? '
-                              "FROM lpa_batch_log", [now])
+            self.conn.execute(_raw_log_sql(with_rows=bool(batch.row_owner or batch.fast_msg),
+                                           with_events=bool(batch.fast_msg)), [batch.source, now])
         finally:
             self.conn.unregister("lpa_batch_log")
 
