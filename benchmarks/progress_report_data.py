@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 
 from ingestion.hierarchy import CourseHierarchy, parse_hierarchy
+from ingestion.sinks.duckdb_schema import upsert_content_state_sql
 from ingestion.sinks.duckdb_state import refresh_all
 
 COLLECTION = "application/vnd.ekstep.content-collection"
@@ -94,10 +95,9 @@ def generate(conn: duckdb.DuckDBPyConnection, size: BenchSize) -> None:
         FROM bench_events""")
     conn.execute("DELETE FROM content_state")
     conn.execute("DELETE FROM course_activity")
-    conn.execute(
-        """INSERT INTO content_state
-        SELECT user_id, batch_id, course_id, content_id, max(status), max(ets)
-        FROM bench_rows GROUP BY user_id, batch_id, course_id, content_id""")
+    conn.execute(upsert_content_state_sql(
+        """SELECT user_id, batch_id, course_id, content_id, max(status) AS status, max(ets) AS last_ets
+        FROM bench_rows GROUP BY user_id, batch_id, course_id, content_id"""))
     conn.execute(
         """INSERT INTO course_activity
         SELECT user_id, batch_id, course_id, NULL, min(ets), max(ets)

@@ -12,8 +12,7 @@ and over hypothesis-generated events.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -85,8 +84,7 @@ def _accepted(raw: bytes, catalog: CatalogLookup) -> tuple[dict[str, Any], Cours
     return data, course
 
 
-@dataclass(frozen=True, slots=True)
-class FastMessage:
+class FastMessage(NamedTuple):  # a tuple: ~4x cheaper to make than a frozen dataclass, once per message
     """An accepted content-state event for the sink's SQL (ingestion/sinks/fast_rows.py), which makes its
     rows and ids: `canonical` is the event's canonical JSON (its id is derived from it), `course` the
     hierarchy it was accepted against (its nodes give the rows' unit ids and flags)."""

@@ -344,14 +344,18 @@ class Pipeline:
         raw: bytes = record.value or b""
         replay_of = _header(record, H_REPLAY_OF) if record.headers else None
         if len(raw) <= self.config.max_event_bytes:
+            taken = False
             if self.config.publish_enriched:  # the rows are published before the commit: made here
-                fast = content_state_rows(raw, self.catalog, self.batches)
-                if fast is not None:
-                    batch.add_row_tuples(record.partition, record.offset, fast[0], fast[1])
+                rows = content_state_rows(raw, self.catalog, self.batches)
+                if rows is not None:
+                    batch.add_row_tuples(record.partition, record.offset, rows[0], rows[1])
+                    taken = True
             else:  # DuckDB makes the rows in the writer thread (ingestion/sinks/fast_rows.py)
                 message = content_state_message(raw, self.catalog, self.batches)
-                fast = message and batch.add_fast(record.partition, record.offset, message)
-            if fast is not None:
+                if message is not None:
+                    batch.add_fast(record.partition, record.offset, message)
+                    taken = True
+            if taken:
                 if replay_of:
                     batch.replayed.append(replay_of)
                 return

@@ -134,12 +134,15 @@ class SinkBatch:
 
     def add_fast(self, partition: int, offset: int, message: FastMessage) -> int:
         """Adds an accepted content-state event; DuckDB makes its rows and ids at write time."""
-        index = self.add_message(partition, offset, None, [])
-        course = message.course
+        index = len(self.messages)
+        self.messages.append((partition, offset, None))
+        if offset >= self.next_offsets.get(partition, 0):
+            self.next_offsets[partition] = offset + 1
+        canonical, program_id, course = message
         key = id(course)
         self.fast_msg.append(index)
-        self.fast_canonical.append(message.canonical)
-        self.fast_program.append(message.program_id)
+        self.fast_canonical.append(canonical)
+        self.fast_program.append(program_id)
         self.fast_course.append(key)
         if key not in self.courses:
             self.courses[key] = course

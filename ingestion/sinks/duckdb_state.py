@@ -40,6 +40,7 @@ import threading
 
 import duckdb
 
+from ingestion.sinks.duckdb_schema import upsert_content_state_sql
 from ingestion.sinks.json_sql import json_string_sql
 
 STATE_WRITE_LOCK = threading.Lock()
@@ -128,12 +129,10 @@ def materialise(conn: duckdb.DuckDBPyConnection, source: str) -> None:
     """Folds the enriched rows of relation `source` (an internal name, never input) into the state tables.
     Max/min upserts and a recount: idempotent, so duplicate rows change nothing. Inside the caller's
     transaction, under STATE_WRITE_LOCK."""
-    conn.execute(
-        f"INSERT INTO content_state SELECT user_id, batch_id, course_id, content_id, max(status), max(ets) "  # noqa: S608
+    conn.execute(upsert_content_state_sql(
+        "SELECT user_id, batch_id, course_id, content_id, max(status) AS status, max(ets) AS last_ets "  # noqa: S608
         f"FROM {source} WHERE eid = 'BE_JOB_REQUEST' AND content_id IS NOT NULL "
-        "GROUP BY user_id, batch_id, course_id, content_id ON CONFLICT DO UPDATE SET "
-        "status = greatest(content_state.status, excluded.status), "
-        "last_ets = greatest(content_state.last_ets, excluded.last_ets)")
+        "GROUP BY user_id, batch_id, course_id, content_id"))
     conn.execute(
         f"INSERT INTO course_activity SELECT user_id, batch_id, course_id, max(program_id), min(ets), max(ets) "  # noqa: S608
         f"FROM {source} WHERE eid = 'BE_JOB_REQUEST' GROUP BY user_id, batch_id, course_id "

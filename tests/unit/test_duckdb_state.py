@@ -142,6 +142,34 @@ def test_a_store_without_counts_gets_them_when_opened(tmp_path: Path) -> None:
         reopened.close()
 
 
+def test_a_content_state_without_its_hash_key_is_rebuilt_once_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    conn = open_duckdb(path)
+    DuckDBStore(conn).replace_course_leaves(parse_hierarchy(COURSE_V1))
+    write(conn, MemoryCatalog([COURSE_V1]), [ev.content_state("u|1", "b1", "c1", [("a", 2), ("c", 1)], ets=T0),
+                                             ev.content_state("u", "1|b1", "c1", [("a", 1)], ets=T0 + 1)])
+    rows = "SELECT user_id, batch_id, course_id, content_id, status, last_ets FROM content_state ORDER BY ALL"
+    expected = conn.execute(rows).fetchall()
+    # As an earlier version wrote it: keyed by the four ids, no state_key.
+    conn.execute("CREATE TABLE old_state AS SELECT * EXCLUDE (state_key) FROM content_state")
+    conn.execute("DROP TABLE content_state")
+    conn.execute("""CREATE TABLE content_state (user_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL,
+        course_id VARCHAR NOT NULL, content_id VARCHAR NOT NULL, status BIGINT NOT NULL, last_ets BIGINT NOT NULL,
+        PRIMARY KEY (user_id, batch_id, course_id, content_id))""")
+    conn.execute("INSERT INTO content_state SELECT * FROM old_state")
+    conn.close()
+    reopened = open_duckdb(path)
+    try:
+        assert reopened.execute(rows).fetchall() == expected
+        assert len(expected) == 3  # ids that only differ by where a "|" sits stay apart
+        # The sink goes on writing into the rebuilt table: a status goes up, nothing is doubled.
+        write(reopened, MemoryCatalog([COURSE_V1]), [ev.content_state("u|1", "b1", "c1", [("c", 2)], ets=T0 + 2)])
+        after = reopened.execute(rows).fetchall()
+        assert len(after) == 3 and ("u|1", "b1", "c1", "c", 2, T0 + 2) in after
+    finally:
+        reopened.close()
+
+
 def test_a_republish_waits_for_the_sinks_transaction(conn: duckdb.DuckDBPyConnection) -> None:
     """Without turns, a sink could insert a key counted against the old leaves while a republish recounts the
     course from a snapshot that does not hold it: both commit, and the count stays stale."""
