@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 
 from ingestion.catalog_memory import JsonDirCatalog, MemoryBatches
-from ingestion.pipeline import Pipeline, PipelineConfig, tune_gc_for_streaming
+from ingestion.pipeline import Pipeline, PipelineConfig, hand_the_gil_over_sooner, tune_gc_for_streaming
 from ingestion.sinks.duckdb_conn import open_duckdb
 from lpa.logging_setup import configure_logging
 from lpa.settings import load_settings
@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = load_settings()
     tune_gc_for_streaming()
+    hand_the_gil_over_sooner()
     configure_logging(settings.log_level, settings.log_format)
     overrides = {k: v for k, v in {"raw_topic": args.raw_topic, "enriched_topic": args.enriched_topic,
                                    "deadletter_topic": args.deadletter_topic,
