@@ -113,6 +113,8 @@ def pipeline_run(bootstrap: str, settings: object, workdir: Path, name: str, enr
     # rate by ~10-25%; `batch_starts_span_s` keeps that figure for comparison.)
     stats["wall_s"] = wall
     stats["batch_starts_span_s"] = (last - first).total_seconds()
+    if stats.get("first_poll_at") is None or stats.get("last_commit_at") is None:
+        raise SystemExit(f"the pipeline run {name} polled or committed nothing: {stats}")
     stats["span_s"] = stats["last_commit_at"] - stats["first_poll_at"]
     return stats["span_s"], stats
 

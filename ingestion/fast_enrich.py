@@ -2,12 +2,14 @@
 
 `enrich(validate_event(decode_event(raw)))` costs ~60 us per message, most of it building and validating
 models. Here a plain content-state event is checked field by field against the same rules as
-`ingestion.events.ContentStateEvent` and turned straight into row tuples (column order of
-`ingestion.schema.COLUMNS`). Anything the check is not sure of -- another eid, a rule broken, an unknown
-course, bytes that are not JSON -- returns None and the caller takes the reference path, which accepts it
-or rejects it with the exact reason. So the fast path may only ever *accept*, and what it accepts must be
-what the reference path accepts, with the same rows: tests/unit/test_fast_enrich.py pins both over a corpus
-and over hypothesis-generated events.
+`ingestion.events.ContentStateEvent`; an accepted one becomes either row tuples (column order of
+`ingestion.schema.COLUMNS`, `content_state_rows`) or, for the embedded sink, its canonical JSON for DuckDB
+to make the same rows (`content_state_message`, ingestion/sinks/fast_rows.py). Anything the check is not
+sure of -- another eid, a rule broken, an unknown course, bytes that are not JSON -- returns None and the
+caller takes the reference path, which accepts it or rejects it with the exact reason. So the fast path may
+only ever *accept*, and what it accepts must be what the reference path accepts, with the same rows:
+tests/unit/test_fast_enrich.py pins both over a corpus and over hypothesis-generated events, and
+tests/unit/test_fast_rows.py the DuckDB rows to the tuples.
 """
 
 from __future__ import annotations

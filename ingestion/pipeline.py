@@ -127,7 +127,7 @@ class PipelineStats:
     batches: int = 0
     last_error: str | None = None
     reasons: dict[str, int] = field(default_factory=dict)
-    # Wall clock (epoch s): before the first poll that returned messages, and after the latest DuckDB commit.
+    # time.monotonic(): before the first poll that returned messages, and after the latest DuckDB commit.
     # Their difference is the processing span the ingest benchmark divides by.
     first_poll_at: float | None = None
     last_commit_at: float | None = None
@@ -241,7 +241,7 @@ class Pipeline:
             refresh = getattr(lookup, "refresh", None)
             if refresh is not None:
                 refresh()
-        polled_at = time.time()
+        polled_at = time.monotonic()
         polled = consumer.poll(timeout_ms=self.config.poll_timeout_ms if timeout_ms is None else timeout_ms,
                                max_records=self.config.max_poll_records)
         self._check_log(consumer, polled)
@@ -286,7 +286,7 @@ class Pipeline:
 
     def _finish(self, batch: SinkBatch, result: SinkResult) -> None:
         self.stats.add(result, batch)
-        self.stats.last_commit_at = time.time()
+        self.stats.last_commit_at = time.monotonic()
         self._commit_kafka(batch.next_offsets)
 
     def _run_pipelined(self, stop: threading.Event, idle_polls: int | None = None,

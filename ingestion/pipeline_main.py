@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -38,10 +39,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-enriched", action="store_true", help="do not publish to the enriched topic")
     parser.add_argument("--exit-when-idle", action="store_true", help="stop after two empty polls; print stats")
     parser.add_argument("--max-poll-records", type=int, default=5000)
-    # One DuckDB thread: this process only writes, and on a 2-core machine a second DuckDB thread competes with
-    # the Kafka/JSON thread (measured: 1 thread ahead of the default in 4 of 4 interleaved runs, +3-38%).
-    parser.add_argument("--duckdb-threads", type=int, default=1, help="DuckDB worker threads (default 1)")
+    parser.add_argument("--duckdb-threads", type=int, default=None,
+                        help="DuckDB worker threads (default: 1 on a machine with 2 cores or fewer, else DuckDB's)")
     return parser.parse_args(argv)
+
+
+def writer_threads(cores: int | None = os.cpu_count()) -> int | None:
+    """This process only writes. On 2 cores a second DuckDB thread competes with the Kafka/JSON thread (one
+    thread was ahead in 4 of 4 interleaved benchmark runs, +3-38%); with more cores DuckDB's default stands."""
+    return 1 if cores is not None and cores <= 2 else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     config = PipelineConfig.from_settings(settings.model_copy(update=overrides), args.bootstrap,
                                           publish_enriched=not args.no_enriched,
                                           max_poll_records=args.max_poll_records)
-    conn = open_duckdb(args.duckdb, threads=args.duckdb_threads)
+    conn = open_duckdb(args.duckdb, threads=args.duckdb_threads or writer_threads())
     batches = MemoryBatches.from_json_dir(args.catalog_dir)
     batches.load_from_duckdb(conn)
     pipeline = Pipeline(config, conn, JsonDirCatalog(args.catalog_dir), batches, on_metadata_event=batches.apply)

@@ -15,6 +15,7 @@ table, where a row_id repeated in the batch keeps its first occurrence and store
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -46,6 +47,7 @@ _ROW_ID_AT = COLUMNS.index("row_id")
 _TUPLES_RELATION = "lpa_batch_tuples"
 _ROWS_TABLE = "lpa_batch_rows"  # temp: the batch's new rows, COLUMNS + msg, item
 _FAST_PART = fast_rows_sql()
+_CREATE_EVENTS = create_events_sql()
 _TUPLES_PART = f"SELECT * FROM {_TUPLES_RELATION}"  # noqa: S608 - internal name
 _DROP_STORED = f"DELETE FROM {_ROWS_TABLE} WHERE row_id IN ({stored_row_ids_among(_ROWS_TABLE)})"  # noqa: S608
 _INSERT_NEW = insert_enriched_rows(_ROWS_TABLE)
@@ -115,8 +117,9 @@ class SinkBatch:
 
     def add_row_tuples(self, partition: int, offset: int, event_id: str | None,
                        rows: list[tuple[object, ...]]) -> int:
-        """Adds a message and its rows; a row whose row_id the batch holds already is dropped (the first
-        occurrence wins: the same bytes twice in one poll, or one fact in two messages)."""
+        """Adds a message and its rows; a row whose row_id the batch's row tuples hold already is dropped (the
+        first occurrence wins: the same bytes twice in one poll, or one fact in two messages). Repeats between
+        these rows and the rows DuckDB makes for `add_fast` events are left out at write time."""
         index = len(self.messages)
         self.messages.append((partition, offset, event_id))
         if rows:
@@ -156,11 +159,13 @@ class SinkBatch:
                                      pa.array(range(len(self.rows)), pa.int64())], schema=_TUPLES_SCHEMA)
 
     def fast_table(self) -> pa.Table:
+        """The `add_fast` events as FAST_SCHEMA columns."""
         return pa.Table.from_arrays([pa.array(self.fast_msg, pa.int32()), pa.array(self.fast_canonical, pa.string()),
                                      pa.array(self.fast_program, pa.string()),
                                      pa.array(self.fast_course, pa.int64())], schema=FAST_SCHEMA)
 
     def log_table(self) -> pa.Table:
+        """One row per message (msg, partition, offset, event_id or NULL, dead letter?) for raw_log."""
         deadletters = self.deadletters
         return pa.Table.from_arrays([
             pa.array(range(len(self.messages)), pa.int32()), pa.array([m[0] for m in self.messages], pa.int32()),
@@ -227,7 +232,7 @@ class DuckDBSink:
                           rows_inserted=rows_inserted)
 
     def _insert_rows(self, batch: SinkBatch) -> tuple[int, int]:
-        """Inserts the batch's rows that are not stored yet (usually all) and folds them into the state tables.
+        """Folds the batch's rows into the state tables and inserts those not stored yet (usually all).
         Returns (rows inserted, messages with an inserted row); the new rows stay in the temp table
         _ROWS_TABLE for the raw log."""
         if not batch.row_owner and not batch.fast_msg:
@@ -235,16 +240,20 @@ class DuckDBSink:
         conn = self.conn
         parts: list[str] = []
         registered: list[str] = []
+        tables: list[tuple[str, Callable[[], pa.Table]]] = []
+        if batch.fast_msg:
+            tables += [(FAST_RELATION, batch.fast_table),
+                       (NODES_RELATION, lambda: self.node_tables.table(batch.courses))]
+        if batch.row_owner:
+            tables.append((_TUPLES_RELATION, batch.arrow_table))
         try:
+            for name, make_table in tables:  # each unregistered below once registered, whatever fails after
+                conn.register(name, make_table())
+                registered.append(name)
             if batch.fast_msg:
-                conn.register(FAST_RELATION, batch.fast_table())
-                conn.register(NODES_RELATION, self.node_tables.table(batch.courses))
-                registered += [FAST_RELATION, NODES_RELATION]
-                conn.execute(create_events_sql())
+                conn.execute(_CREATE_EVENTS)
                 parts.append(_FAST_PART)
             if batch.row_owner:
-                conn.register(_TUPLES_RELATION, batch.arrow_table())
-                registered.append(_TUPLES_RELATION)
                 parts.append(_TUPLES_PART)
             conn.execute(_batch_rows_sql(parts))
         finally:
@@ -253,9 +262,11 @@ class DuckDBSink:
         repeats = conn.execute(_REPEATS).fetchone()
         if repeats and repeats[0]:
             conn.execute(_DROP_REPEATS)
+        # Folded before the stored rows are left out, as rows that were stored already: idempotent, and a replay
+        # still fills what the first time lacked (e.g. course_activity's program_id, once the batch is known).
+        materialise(conn, _ROWS_TABLE)
         conn.execute(_DROP_STORED)
         conn.execute(_INSERT_NEW)
-        materialise(conn, _ROWS_TABLE)
         counts = conn.execute(f"SELECT count(*), count(DISTINCT msg) FROM {_ROWS_TABLE}").fetchone()  # noqa: S608
         assert counts is not None
         return int(counts[0]), int(counts[1])

@@ -90,12 +90,12 @@ SELECT {empty} FROM {EVENTS_TABLE} WHERE len(contents) = 0"""  # noqa: S608
 
 
 class NodeTables:
-    """Arrow tables of hierarchies' placements, built once per hierarchy object (a republish makes a new one).
-
-    Keyed by `id(course)`; the cache holds the course, so an id cannot be reused while its table is cached."""
+    """Arrow tables of hierarchies' placements, built once per hierarchy object (a republish makes a new one,
+    which replaces its course's entry). Rows carry `course_key` = id(course): the batch holds its courses, so
+    an id cannot be reused while the batch is written."""
 
     def __init__(self, max_courses: int = 4096) -> None:
-        self._tables: OrderedDict[int, tuple[CourseHierarchy, pa.Table]] = OrderedDict()
+        self._tables: OrderedDict[str, tuple[CourseHierarchy, pa.Table]] = OrderedDict()
         self._max = max_courses
 
     def table(self, courses: dict[int, CourseHierarchy]) -> pa.Table:
@@ -104,16 +104,17 @@ class NodeTables:
         return pa.concat_tables(parts) if parts else NODES_SCHEMA.empty_table()
 
     def _one(self, key: int, course: CourseHierarchy) -> pa.Table:
-        cached = self._tables.get(key)
+        cached = self._tables.get(course.course_id)
         if cached is not None and cached[0] is course:
-            self._tables.move_to_end(key)
+            self._tables.move_to_end(course.course_id)
             return cached[1]
         nodes = course.nodes
         table = pa.table([pa.array([key] * len(nodes), pa.int64()), pa.array(list(nodes), pa.string()),
                           pa.array([list(n.ancestor_ids) for n in nodes.values()], pa.list_(pa.string())),
                           pa.array([int(n.is_leaf) for n in nodes.values()], pa.int64()),
                           pa.array([int(n.optional) for n in nodes.values()], pa.int64())], schema=NODES_SCHEMA)
-        self._tables[key] = (course, table)
+        self._tables[course.course_id] = (course, table)
+        self._tables.move_to_end(course.course_id)
         while len(self._tables) > self._max:
             self._tables.popitem(last=False)
         return table

@@ -162,3 +162,65 @@ def test_the_first_message_of_a_repeated_fact_owns_its_row() -> None:
     second = ev.line(ev.content_state(contents=[("do_leaf_1", 2)], ets=7, mid="second"))
     stored = _store([first, second], fast=True, rounds=1)["enriched_events"]
     assert [row[COLUMNS.index("mid")] for row in stored] == ["first"]
+
+
+def test_a_fact_repeated_across_both_paths_keeps_its_first_message() -> None:
+    """A row made by DuckDB and a Python row tuple with one row_id: the earlier message wins, either way."""
+    fact = [("do_leaf_1", 2)]
+    fast_first = ev.line(ev.content_state(contents=fact, ets=9, mid="fast"))
+    tuple_later = ev.line(ev.content_state(contents=fact, ets=9, mid="tuple"))
+    for order in ((fast_first, True), (tuple_later, False)), ((tuple_later, False), (fast_first, True)):
+        conn = open_duckdb()
+        batch = SinkBatch(source="t")
+        for offset, (raw, fast) in enumerate(order):
+            if fast:
+                message = content_state_message(raw, CATALOG, BATCHES)
+                assert message is not None
+                batch.add_fast(0, offset, message)
+            else:
+                rows = content_state_rows(raw, CATALOG, BATCHES)
+                assert rows is not None
+                batch.add_row_tuples(0, offset, rows[0], rows[1])
+        result = DuckDBSink(conn).write(batch)
+        assert (result.stored, result.duplicates, result.rows_inserted) == (1, 1, 1)
+        first_mid = orjson.loads(order[0][0])["mid"]
+        assert conn.execute("SELECT mid FROM enriched_events").fetchall() == [(first_mid,)]
+        assert conn.execute('SELECT "offset", outcome FROM raw_log ORDER BY 1').fetchall() == [
+            (0, "stored"), (1, "duplicate")]
+
+
+def test_a_republish_within_one_batch_gives_each_event_its_own_hierarchy() -> None:
+    before = MemoryCatalog([OTHER])
+    after = MemoryCatalog([simple_course("do_c1", {"u9": ["l2"], "u2": ["l3"]})])  # l2 moved to unit u9
+    raw = [ev.line(ev.content_state(batch="b_2", course="do_c1", contents=[("l2", 2)], ets=ets)) for ets in (1, 2)]
+    batch = SinkBatch(source="t")
+    for offset, catalog in enumerate((before, after)):
+        message = content_state_message(raw[offset], catalog, BATCHES)
+        assert message is not None
+        batch.add_fast(0, offset, message)
+    conn = open_duckdb()
+    sink = DuckDBSink(conn)
+    sink.write(batch)
+    units = conn.execute("SELECT ets, unit_ids FROM enriched_events ORDER BY ets").fetchall()
+    assert units == [(1, ["u1", "u2"]), (2, ["u9"])]
+    again = SinkBatch(source="t")  # the cache gives the republished hierarchy, not the first one
+    message = content_state_message(ev.line(ev.content_state(batch="b_2", course="do_c1", contents=[("l2", 1)],
+                                                             ets=3)), after, BATCHES)
+    assert message is not None
+    again.add_fast(0, 2, message)
+    sink.write(again)
+    assert conn.execute("SELECT unit_ids FROM enriched_events WHERE ets = 3").fetchall() == [(["u9"],)]
+
+
+def test_a_replay_fills_the_program_the_first_time_lacked() -> None:
+    raw = ev.line(ev.content_state(batch="b_late", contents=[("do_leaf_1", 2)], ets=11))
+    conn = open_duckdb()
+    sink = DuckDBSink(conn)
+    for offset, batches in enumerate((MemoryBatches({}), MemoryBatches({"b_late": "prog_late"}))):
+        batch = SinkBatch(source="t")
+        message = content_state_message(raw, CATALOG, batches)
+        assert message is not None
+        batch.add_fast(0, offset, message)
+        sink.write(batch)
+    assert conn.execute("SELECT program_id FROM course_activity").fetchall() == [("prog_late",)]
+    assert conn.execute("SELECT count(*) FROM enriched_events").fetchone() == (1,)
