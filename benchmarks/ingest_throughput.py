@@ -6,7 +6,8 @@ One embedded Tansu broker, a fresh raw topic with N realistic events (content-st
 some empty, ~2% invalid, a few assessments and enrolments). Measured, in this order:
 1. bare: a kafka-python consumer polling every message of the topic (no decoding) -- the ceiling; run
    again after 2 and 3, and the mean of the two rates is the figure (it moves by a third run to run);
-2. pipeline, DuckDB only: pipeline_main --exit-when-idle, from start to the last committed batch;
+2. pipeline, DuckDB only: pipeline_main --exit-when-idle, from just before its first poll that returned
+   messages to just after its last commit;
 3. pipeline with lpa.enriched publishing on (the production shape).
 Writes benchmarks/results/ingest.json and prints a table. Not a test: numbers depend on the machine.
 """

@@ -85,12 +85,15 @@ CONTENT_STATE_DDL = """CREATE TABLE IF NOT EXISTS content_state (
         state_key UHUGEINT PRIMARY KEY)"""
 
 
+_INSERT_CONTENT_STATE = ("INSERT INTO content_state (user_id, batch_id, course_id, content_id, status, last_ets, "
+                         "state_key) SELECT user_id, batch_id, course_id, content_id, status, last_ets, "
+                         f"{content_state_key_sql('user_id', 'batch_id', 'course_id', 'content_id')}")
+
+
 def upsert_content_state_sql(select_sql: str) -> str:
     """Folds the rows of `select_sql` (internal SQL giving user_id, batch_id, course_id, content_id, status,
     last_ets, each key once) into content_state: statuses and times only ever go up."""
-    key = content_state_key_sql("user_id", "batch_id", "course_id", "content_id")
-    return f"""INSERT INTO content_state (user_id, batch_id, course_id, content_id, status, last_ets, state_key)
-SELECT user_id, batch_id, course_id, content_id, status, last_ets, {key} FROM ({select_sql})
+    return f"""{_INSERT_CONTENT_STATE} FROM ({select_sql})
 ON CONFLICT (state_key) DO UPDATE SET status = greatest(content_state.status, excluded.status),
     last_ets = greatest(content_state.last_ets, excluded.last_ets)"""  # noqa: S608 - internal SQL
 
@@ -105,14 +108,12 @@ def migrate_content_state(conn: duckdb.DuckDBPyConnection) -> bool:
     if not columns or "state_key" in columns:
         return False
     log.info("rebuilding content_state with its hash key (once, for a store from an earlier version)")
-    key = content_state_key_sql("user_id", "batch_id", "course_id", "content_id")
     conn.execute("BEGIN TRANSACTION")
     try:
         conn.execute("ALTER TABLE content_state RENAME TO content_state_before_key")
         conn.execute(CONTENT_STATE_DDL)
         # The old primary key made the rows unique already: a plain insert, no conflict handling.
-        conn.execute("INSERT INTO content_state (user_id, batch_id, course_id, content_id, status, last_ets, "
-                     f"state_key) SELECT *, {key} FROM content_state_before_key")  # noqa: S608 - internal SQL
+        conn.execute(f"{_INSERT_CONTENT_STATE} FROM content_state_before_key")
         conn.execute("DROP TABLE content_state_before_key")
         conn.execute("COMMIT")
     except BaseException:

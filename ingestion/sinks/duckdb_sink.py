@@ -45,7 +45,7 @@ ROW_SCHEMA = pa.schema([(name, _ARROW_TYPES[druid_type(name)]) for name in COLUM
 _TUPLES_SCHEMA = pa.schema([*ROW_SCHEMA, ("msg", pa.int32()), ("item", pa.int64())])
 _ROW_ID_AT = COLUMNS.index("row_id")
 _TUPLES_RELATION = "lpa_batch_tuples"
-_ROWS_TABLE = "lpa_batch_rows"  # temp: the batch's new rows, COLUMNS + msg, item
+_ROWS_TABLE = "lpa_batch_rows"  # temp: the batch's rows (COLUMNS + msg, item); after _DROP_STORED the new ones
 _FAST_PART = fast_rows_sql()
 _CREATE_EVENTS = create_events_sql()
 _TUPLES_PART = f"SELECT * FROM {_TUPLES_RELATION}"  # noqa: S608 - internal name
@@ -120,8 +120,7 @@ class SinkBatch:
         """Adds a message and its rows; a row whose row_id the batch's row tuples hold already is dropped (the
         first occurrence wins: the same bytes twice in one poll, or one fact in two messages). Repeats between
         these rows and the rows DuckDB makes for `add_fast` events are left out at write time."""
-        index = len(self.messages)
-        self.messages.append((partition, offset, event_id))
+        index = self._add_record(partition, offset, event_id)
         if rows:
             seen = self._row_ids
             for row in rows:
@@ -130,17 +129,11 @@ class SinkBatch:
                     seen.add(row_id)
                     self.rows.append(row)
                     self.row_owner.append(index)
-        next_offsets = self.next_offsets
-        if offset >= next_offsets.get(partition, 0):
-            next_offsets[partition] = offset + 1
         return index
 
     def add_fast(self, partition: int, offset: int, message: FastMessage) -> int:
         """Adds an accepted content-state event; DuckDB makes its rows and ids at write time."""
-        index = len(self.messages)
-        self.messages.append((partition, offset, None))
-        if offset >= self.next_offsets.get(partition, 0):
-            self.next_offsets[partition] = offset + 1
+        index = self._add_record(partition, offset, None)
         canonical, program_id, course = message
         key = id(course)
         self.fast_msg.append(index)
@@ -149,6 +142,14 @@ class SinkBatch:
         self.fast_course.append(key)
         if key not in self.courses:
             self.courses[key] = course
+        return index
+
+    def _add_record(self, partition: int, offset: int, event_id: str | None) -> int:
+        """Every message, whatever its kind: its index, and the partition's next offset moved past it."""
+        index = len(self.messages)
+        self.messages.append((partition, offset, event_id))
+        if offset >= self.next_offsets.get(partition, 0):
+            self.next_offsets[partition] = offset + 1
         return index
 
     def arrow_table(self) -> pa.Table:

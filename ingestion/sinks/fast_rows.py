@@ -26,7 +26,7 @@ from ingestion.hierarchy import CourseHierarchy
 from ingestion.schema import COLUMNS, duckdb_columns
 
 FAST_RELATION = "lpa_batch_fast"  # msg, canonical, program_id, course_key: one row per accepted event
-NODES_RELATION = "lpa_batch_nodes"  # the placements of the batch's hierarchies (`nodes_table`)
+NODES_RELATION = "lpa_batch_nodes"  # the placements of the batch's hierarchies (`NodeTables.table`)
 EVENTS_TABLE = "lpa_batch_events"  # temp: the parsed events with their ids (raw_log takes event_id from it)
 
 FAST_SCHEMA = pa.schema([("msg", pa.int32()), ("canonical", pa.string()), ("program_id", pa.string()),
