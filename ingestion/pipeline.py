@@ -251,8 +251,7 @@ class Pipeline:
             self.stats.first_poll_at = polled_at
         before = len(batch)
         for tp in sorted(polled, key=lambda t: t.partition):
-            for record in polled[tp]:
-                self._handle(record, batch)
+            self._handle_records(polled[tp], batch)
         self._publish(batch, since=before)
         return len(batch) - before
 
@@ -357,10 +356,33 @@ class Pipeline:
             pending.put(None)
             thread.join(timeout=60)
 
-    def _handle(self, record: ConsumerRecord, batch: SinkBatch) -> None:
+    def _handle_records(self, records: list[ConsumerRecord], batch: SinkBatch) -> None:
+        """One partition's records, in order. Plain content-state events (nearly all messages) take the fast
+        path inline, with the lookups bound once; the rest go through `_handle`. Order matters: a batch
+        event applied by `_handle` is known to the content-state events after it."""
+        if self.config.publish_enriched or not records:  # rows published before the commit: made in Python
+            for record in records:
+                self._handle(record, batch)
+            return
+        catalog, batches, limit = self.catalog, self.batches, self.config.max_event_bytes
+        add_fast, handle, accept = batch.add_fast_unordered, self._handle, content_state_message
+        partition = records[0].partition
+        for record in records:
+            raw = record.value
+            if raw is not None and not record.headers and len(raw) <= limit:
+                message = accept(raw, catalog, batches)
+                if message is not None:
+                    add_fast(partition, record.offset, message)
+                    continue
+                handle(record, batch, fast_tried=True)
+            else:
+                handle(record, batch)
+        batch.advance(partition, records[-1].offset + 1)  # add_fast_unordered left next_offsets to this
+
+    def _handle(self, record: ConsumerRecord, batch: SinkBatch, fast_tried: bool = False) -> None:
         raw: bytes = record.value or b""
         replay_of = _header(record, H_REPLAY_OF) if record.headers else None
-        if len(raw) <= self.config.max_event_bytes:
+        if len(raw) <= self.config.max_event_bytes and not fast_tried:
             taken = False
             if self.config.publish_enriched:  # the rows are published before the commit: made here
                 rows = content_state_rows(raw, self.catalog, self.batches)

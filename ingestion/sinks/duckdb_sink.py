@@ -133,7 +133,15 @@ class SinkBatch:
 
     def add_fast(self, partition: int, offset: int, message: FastMessage) -> int:
         """Adds an accepted content-state event; DuckDB makes its rows and ids at write time."""
-        index = self._add_record(partition, offset, None)
+        index = self.add_fast_unordered(partition, offset, message)
+        self.advance(partition, offset + 1)
+        return index
+
+    def add_fast_unordered(self, partition: int, offset: int, message: FastMessage) -> int:
+        """`add_fast` without moving `next_offsets`: for a loop over one partition's records, in offset order,
+        which calls `advance` with the last one (one dict update per poll instead of one per message)."""
+        index = len(self.messages)
+        self.messages.append((partition, offset, None))
         canonical, program_id, course = message
         key = id(course)
         self.fast_msg.append(index)
@@ -143,6 +151,11 @@ class SinkBatch:
         if key not in self.courses:
             self.courses[key] = course
         return index
+
+    def advance(self, partition: int, next_offset: int) -> None:
+        """The partition's next offset moved to at least `next_offset`."""
+        if next_offset > self.next_offsets.get(partition, 0):
+            self.next_offsets[partition] = next_offset
 
     def _add_record(self, partition: int, offset: int, event_id: str | None) -> int:
         """Every message, whatever its kind: its index, and the partition's next offset moved past it."""
