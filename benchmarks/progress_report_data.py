@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 
 from ingestion.hierarchy import CourseHierarchy, parse_hierarchy
-from ingestion.sinks.duckdb_schema import upsert_content_state_sql
+from ingestion.sinks.duckdb_schema import upsert_content_state_sql, upsert_course_activity_sql
 from ingestion.sinks.duckdb_state import refresh_all
 
 COLLECTION = "application/vnd.ekstep.content-collection"
@@ -98,10 +98,9 @@ def generate(conn: duckdb.DuckDBPyConnection, size: BenchSize) -> None:
     conn.execute(upsert_content_state_sql(
         """SELECT user_id, batch_id, course_id, content_id, max(status) AS status, max(ets) AS last_ets
         FROM bench_rows GROUP BY user_id, batch_id, course_id, content_id"""))
-    conn.execute(
-        """INSERT INTO course_activity
-        SELECT user_id, batch_id, course_id, NULL, min(ets), max(ets)
-        FROM bench_rows GROUP BY user_id, batch_id, course_id""")
+    conn.execute(upsert_course_activity_sql(
+        """SELECT user_id, batch_id, course_id, NULL AS program_id, min(ets) AS first_ets, max(ets) AS last_ets
+        FROM bench_rows GROUP BY user_id, batch_id, course_id"""))
     conn.execute("DROP TABLE bench_events")
     conn.execute("DROP TABLE bench_rows")
     refresh_all(conn)  # counted against the leaves stored now; loading the courses recounts each course

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.sinks.duckdb_schema import all_ddl, migrate_content_state
+from ingestion.sinks.duckdb_schema import all_ddl, migrate_hash_keys
 from ingestion.sinks.duckdb_state import ensure_completion
 
 
@@ -23,7 +23,7 @@ def open_duckdb(path: str | Path = ":memory:", *, threads: int | None = None) ->
     # cost more than the writes. The WAL is replayed on open, so a crash still loses nothing committed.
     config["checkpoint_threshold"] = "256MB"
     conn = duckdb.connect(str(path), config=config)
-    migrate_content_state(conn)  # a store from before content_state had its hash key is rebuilt once
+    migrate_hash_keys(conn)  # a store from before content_state / course_activity had hash keys: rebuilt once
     for ddl in all_ddl():
         conn.execute(ddl)
     ensure_completion(conn)  # a store from before course_completion existed gets its counts once

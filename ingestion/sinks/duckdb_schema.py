@@ -70,24 +70,37 @@ def insert_new_enriched_rows(source: str) -> str:
             "QUALIFY row_number() OVER (PARTITION BY row_id) = 1")
 
 
-def content_state_key_sql(user: str, batch: str, course: str, content: str) -> str:
-    """content_state's key: a 128-bit hash of the four ids (SQL expressions), each prefixed with its length so
-    that no two id tuples give the same text. An ART index on one UHUGEINT upserts ~2x faster than on four
-    strings (measured: 880 ms against 1,741 ms for 420 k rows), and its commit is ~1.8x cheaper. Two id
-    tuples with one MD5 would share a row; at 2^-128 per pair that is not a practical risk."""
-    parts = ", ".join(f"strlen({x}), ':', {x}" for x in (user, batch, course, content))
+def hash_key_sql(*ids: str) -> str:
+    """A 128-bit hash key of ids (SQL expressions), each prefixed with its length so that no two id tuples give
+    the same text. content_state and course_activity are keyed this way: an ART index on one UHUGEINT
+    upserts ~2x faster than on four strings (measured: 880 ms against 1,741 ms for 420 k rows), and its
+    commit is ~1.8x cheaper. Two id tuples with one MD5 would share a row; at 2^-128 per pair that is not a
+    practical risk."""
+    parts = ", ".join(f"strlen({x}), ':', {x}" for x in ids)
     return f"md5_number(concat({parts}))"
+
+
+def content_state_key_sql(user: str, batch: str, course: str, content: str) -> str:
+    """content_state's key (`hash_key_sql` of the four ids)."""
+    return hash_key_sql(user, batch, course, content)
 
 
 CONTENT_STATE_DDL = """CREATE TABLE IF NOT EXISTS content_state (
         user_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL, course_id VARCHAR NOT NULL,
         content_id VARCHAR NOT NULL, status BIGINT NOT NULL, last_ets BIGINT NOT NULL,
         state_key UHUGEINT PRIMARY KEY)"""
+COURSE_ACTIVITY_DDL = """CREATE TABLE IF NOT EXISTS course_activity (
+        user_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL, course_id VARCHAR NOT NULL,
+        program_id VARCHAR, first_ets BIGINT NOT NULL, last_ets BIGINT NOT NULL,
+        activity_key UHUGEINT PRIMARY KEY)"""
 
 
 _INSERT_CONTENT_STATE = ("INSERT INTO content_state (user_id, batch_id, course_id, content_id, status, last_ets, "
                          "state_key) SELECT user_id, batch_id, course_id, content_id, status, last_ets, "
                          f"{content_state_key_sql('user_id', 'batch_id', 'course_id', 'content_id')}")
+_INSERT_COURSE_ACTIVITY = ("INSERT INTO course_activity (user_id, batch_id, course_id, program_id, first_ets, "
+                           "last_ets, activity_key) SELECT user_id, batch_id, course_id, program_id, first_ets, "
+                           f"last_ets, {hash_key_sql('user_id', 'batch_id', 'course_id')}")
 
 
 def upsert_content_state_sql(select_sql: str) -> str:
@@ -98,38 +111,55 @@ ON CONFLICT (state_key) DO UPDATE SET status = greatest(content_state.status, ex
     last_ets = greatest(content_state.last_ets, excluded.last_ets)"""  # noqa: S608 - internal SQL
 
 
-def migrate_content_state(conn: duckdb.DuckDBPyConnection) -> bool:
-    """Rebuilds a content_state written by an earlier version (keyed by the four ids) with `state_key`, once,
-    in one transaction (a crash leaves the old table as it was). One-way: an earlier version cannot write the
-    rebuilt table. Returns True when it did."""
-    columns = {name for (name,) in conn.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_schema = 'main' AND table_name = 'content_state'").fetchall()}
-    if not columns or "state_key" in columns:
-        return False
-    log.info("rebuilding content_state with its hash key (once, for a store from an earlier version)")
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        conn.execute("ALTER TABLE content_state RENAME TO content_state_before_key")
-        conn.execute(CONTENT_STATE_DDL)
-        # The old primary key made the rows unique already: a plain insert, no conflict handling.
-        conn.execute(f"{_INSERT_CONTENT_STATE} FROM content_state_before_key")
-        conn.execute("DROP TABLE content_state_before_key")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("CHECKPOINT")  # frees the old table's blocks now rather than at the next checkpoint
-    log.info("content_state rebuilt")
-    return True
+def upsert_course_activity_sql(select_sql: str) -> str:
+    """Folds the rows of `select_sql` (internal SQL giving user_id, batch_id, course_id, program_id, first_ets,
+    last_ets, each key once) into course_activity: the first time only goes down, the last only up, and a
+    known program id is kept (a replay fills one the first pass lacked)."""
+    return f"""{_INSERT_COURSE_ACTIVITY} FROM ({select_sql})
+ON CONFLICT (activity_key) DO UPDATE SET program_id = coalesce(excluded.program_id, course_activity.program_id),
+    first_ets = least(course_activity.first_ets, excluded.first_ets),
+    last_ets = greatest(course_activity.last_ets, excluded.last_ets)"""  # noqa: S608 - internal SQL
+
+
+# Tables an earlier version keyed by their ids: (table, key column, DDL, INSERT ... SELECT prefix).
+_HASH_KEYED = (("content_state", "state_key", CONTENT_STATE_DDL, _INSERT_CONTENT_STATE),
+               ("course_activity", "activity_key", COURSE_ACTIVITY_DDL, _INSERT_COURSE_ACTIVITY))
+
+
+def migrate_hash_keys(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """Rebuilds each table of _HASH_KEYED written by an earlier version (keyed by its ids) with its hash key,
+    once, in one transaction per table (a crash leaves the old table as it was). One-way: an earlier version
+    cannot write a rebuilt table. Returns the tables rebuilt."""
+    rebuilt = []
+    for table, key, ddl, insert in _HASH_KEYED:
+        columns = {name for (name,) in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
+            [table]).fetchall()}
+        if not columns or key in columns:
+            continue
+        log.info("rebuilding %s with its hash key (once, for a store from an earlier version)", table)
+        old = f"{table}_before_key"
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.execute(f"ALTER TABLE {table} RENAME TO {old}")
+            conn.execute(ddl)
+            # The old primary key made the rows unique already: a plain insert, no conflict handling.
+            conn.execute(f"{insert} FROM {old}")
+            conn.execute(f"DROP TABLE {old}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        rebuilt.append(table)
+        log.info("%s rebuilt", table)
+    if rebuilt:
+        conn.execute("CHECKPOINT")  # frees the old tables' blocks now rather than at the next checkpoint
+    return rebuilt
 
 
 STATE_DDL: tuple[str, ...] = (
     CONTENT_STATE_DDL,
-    """CREATE TABLE IF NOT EXISTS course_activity (
-        user_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL, course_id VARCHAR NOT NULL,
-        program_id VARCHAR, first_ets BIGINT NOT NULL, last_ets BIGINT NOT NULL,
-        PRIMARY KEY (user_id, batch_id, course_id))""",
+    COURSE_ACTIVITY_DDL,
     """CREATE TABLE IF NOT EXISTS course_completion (
         user_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL, course_id VARCHAR NOT NULL,
         completed INTEGER NOT NULL, units MAP(VARCHAR, INTEGER) NOT NULL)""",

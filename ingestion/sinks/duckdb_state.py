@@ -40,7 +40,7 @@ import threading
 
 import duckdb
 
-from ingestion.sinks.duckdb_schema import upsert_content_state_sql
+from ingestion.sinks.duckdb_schema import upsert_content_state_sql, upsert_course_activity_sql
 from ingestion.sinks.json_sql import json_string_sql
 
 STATE_WRITE_LOCK = threading.Lock()
@@ -133,12 +133,9 @@ def materialise(conn: duckdb.DuckDBPyConnection, source: str) -> None:
         "SELECT user_id, batch_id, course_id, content_id, max(status) AS status, max(ets) AS last_ets "  # noqa: S608
         f"FROM {source} WHERE eid = 'BE_JOB_REQUEST' AND content_id IS NOT NULL "
         "GROUP BY user_id, batch_id, course_id, content_id"))
-    conn.execute(
-        f"INSERT INTO course_activity SELECT user_id, batch_id, course_id, max(program_id), min(ets), max(ets) "  # noqa: S608
-        f"FROM {source} WHERE eid = 'BE_JOB_REQUEST' GROUP BY user_id, batch_id, course_id "
-        "ON CONFLICT DO UPDATE SET program_id = coalesce(excluded.program_id, course_activity.program_id), "
-        "first_ets = least(course_activity.first_ets, excluded.first_ets), "
-        "last_ets = greatest(course_activity.last_ets, excluded.last_ets)")
+    conn.execute(upsert_course_activity_sql(
+        "SELECT user_id, batch_id, course_id, max(program_id) AS program_id, min(ets) AS first_ets, "  # noqa: S608
+        f"max(ets) AS last_ets FROM {source} WHERE eid = 'BE_JOB_REQUEST' GROUP BY user_id, batch_id, course_id"))
     # Only a status-2 row can change a count (statuses never go down, the leaves did not change).
     keys = (f"SELECT user_id, batch_id, course_id FROM {source} "  # noqa: S608 - internal name
             "WHERE eid = 'BE_JOB_REQUEST' AND content_id IS NOT NULL AND status = 2")

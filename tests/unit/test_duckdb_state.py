@@ -142,30 +142,45 @@ def test_a_store_without_counts_gets_them_when_opened(tmp_path: Path) -> None:
         reopened.close()
 
 
-def test_a_content_state_without_its_hash_key_is_rebuilt_once_when_opened(tmp_path: Path) -> None:
+def test_tables_without_their_hash_keys_are_rebuilt_once_when_opened(tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
     conn = open_duckdb(path)
     DuckDBStore(conn).replace_course_leaves(parse_hierarchy(COURSE_V1))
     write(conn, MemoryCatalog([COURSE_V1]), [ev.content_state("u|1", "b1", "c1", [("a", 2), ("c", 1)], ets=T0),
                                              ev.content_state("u", "1|b1", "c1", [("a", 1)], ets=T0 + 1)])
-    rows = "SELECT user_id, batch_id, course_id, content_id, status, last_ets FROM content_state ORDER BY ALL"
-    expected = conn.execute(rows).fetchall()
-    # As an earlier version wrote it: keyed by the four ids, no state_key.
+    states = "SELECT user_id, batch_id, course_id, content_id, status, last_ets FROM content_state ORDER BY ALL"
+    activity = "SELECT user_id, batch_id, course_id, program_id, first_ets, last_ets FROM course_activity ORDER BY ALL"
+    expected_states, expected_activity = conn.execute(states).fetchall(), conn.execute(activity).fetchall()
+    # As an earlier version wrote them: keyed by their ids, no hash key columns.
     conn.execute("CREATE TABLE old_state AS SELECT * EXCLUDE (state_key) FROM content_state")
+    conn.execute("CREATE TABLE old_activity AS SELECT * EXCLUDE (activity_key) FROM course_activity")
     conn.execute("DROP TABLE content_state")
+    conn.execute("DROP TABLE course_activity")
     conn.execute("""CREATE TABLE content_state (user_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL,
         course_id VARCHAR NOT NULL, content_id VARCHAR NOT NULL, status BIGINT NOT NULL, last_ets BIGINT NOT NULL,
         PRIMARY KEY (user_id, batch_id, course_id, content_id))""")
+    conn.execute("""CREATE TABLE course_activity (user_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL,
+        course_id VARCHAR NOT NULL, program_id VARCHAR, first_ets BIGINT NOT NULL, last_ets BIGINT NOT NULL,
+        PRIMARY KEY (user_id, batch_id, course_id))""")
     conn.execute("INSERT INTO content_state SELECT * FROM old_state")
+    conn.execute("INSERT INTO course_activity SELECT * FROM old_activity")
     conn.close()
     reopened = open_duckdb(path)
     try:
-        assert reopened.execute(rows).fetchall() == expected
-        assert len(expected) == 3  # ids that only differ by where a "|" sits stay apart
-        # The sink goes on writing into the rebuilt table: a status goes up, nothing is doubled.
+        assert reopened.execute(states).fetchall() == expected_states
+        assert reopened.execute(activity).fetchall() == expected_activity
+        assert len(expected_states) == 3 and len(expected_activity) == 2  # ids that only differ by where a "|"
+        # sits stay apart. The sink goes on writing into the rebuilt tables: nothing is doubled.
         write(reopened, MemoryCatalog([COURSE_V1]), [ev.content_state("u|1", "b1", "c1", [("c", 2)], ets=T0 + 2)])
-        after = reopened.execute(rows).fetchall()
+        after = reopened.execute(states).fetchall()
         assert len(after) == 3 and ("u|1", "b1", "c1", "c", 2, T0 + 2) in after
+        after_activity = reopened.execute(activity).fetchall()
+        assert len(after_activity) == 2 and ("u|1", "b1", "c1", None, T0, T0 + 2) in after_activity
+        keys = {"content_state": "state_key", "course_activity": "activity_key"}
+        for table, key in keys.items():  # the hash key is the primary key again
+            assert reopened.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name = ? AND "
+                                    "constraint_type = 'PRIMARY KEY' AND constraint_column_names = [?]",
+                                    [table, key]).fetchone() == (1,)
     finally:
         reopened.close()
 
