@@ -75,6 +75,9 @@ def _backfill_rows(r: dict[str, Any]) -> list[Row]:
     ratio = r["ratio_backfill_to_bare"]
     same = r.get("ratio_backfill_to_bare_same_volume")
     beside = f"; x{same} of a bare write of every row with two SHA-1 ids" if same is not None else ""
+    floor = r.get("ratio_bare_copy_to_bare")
+    if floor is not None:
+        beside += f"; a bare copy of the rows alone: x{floor}"
     return [("backfill vs bare Spark", f"x{ratio} of a bare group-by ({r['rows']:,} rows, "
              f"{r['rows_per_second_backfill']:,} rows/s){beside}", "<= 1.5x bare", ratio <= 1.5)]
 
