@@ -62,10 +62,10 @@ def conn() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def write(conn: duckdb.DuckDBPyConnection, catalog: MemoryCatalog, events: list[dict[str, Any]],
-          offset: int = 0) -> None:
+          offset: int = 0, batches: MemoryBatches | None = None) -> None:
     batch = SinkBatch(source="lpa.raw")
     for i, event in enumerate(events):
-        enriched = content_state_rows(ev.line(event), catalog, MemoryBatches())
+        enriched = content_state_rows(ev.line(event), catalog, batches or MemoryBatches())
         assert enriched is not None
         batch.add_row_tuples(0, offset + i, enriched[0], enriched[1])
     DuckDBSink(conn).write(batch)
@@ -147,7 +147,8 @@ def test_tables_without_their_hash_keys_are_rebuilt_once_when_opened(tmp_path: P
     conn = open_duckdb(path)
     DuckDBStore(conn).replace_course_leaves(parse_hierarchy(COURSE_V1))
     write(conn, MemoryCatalog([COURSE_V1]), [ev.content_state("u|1", "b1", "c1", [("a", 2), ("c", 1)], ets=T0),
-                                             ev.content_state("u", "1|b1", "c1", [("a", 1)], ets=T0 + 1)])
+                                             ev.content_state("u", "1|b1", "c1", [("a", 1)], ets=T0 + 1)],
+          batches=MemoryBatches({"b1": "prog_1"}))
     states = "SELECT user_id, batch_id, course_id, content_id, status, last_ets FROM content_state ORDER BY ALL"
     activity = "SELECT user_id, batch_id, course_id, program_id, first_ets, last_ets FROM course_activity ORDER BY ALL"
     expected_states, expected_activity = conn.execute(states).fetchall(), conn.execute(activity).fetchall()
@@ -175,7 +176,8 @@ def test_tables_without_their_hash_keys_are_rebuilt_once_when_opened(tmp_path: P
         after = reopened.execute(states).fetchall()
         assert len(after) == 3 and ("u|1", "b1", "c1", "c", 2, T0 + 2) in after
         after_activity = reopened.execute(activity).fetchall()
-        assert len(after_activity) == 2 and ("u|1", "b1", "c1", None, T0, T0 + 2) in after_activity
+        # The program id survives the rebuild, and a later event without one keeps it.
+        assert len(after_activity) == 2 and ("u|1", "b1", "c1", "prog_1", T0, T0 + 2) in after_activity
         keys = {"content_state": "state_key", "course_activity": "activity_key"}
         for table, key in keys.items():  # the hash key is the primary key again
             assert reopened.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name = ? AND "
