@@ -80,11 +80,14 @@ def tune_gc_for_streaming() -> None:
     gc.set_threshold(50_000, 50, 1000)
 
 
-def hand_the_gil_over_sooner(interval_s: float = 0.0005) -> None:
-    """For a process that is only a pipeline. The writer thread makes ~15 short DuckDB calls per batch and
-    each needs the GIL back to return, while the polling thread keeps it for the default 5 ms switch
-    interval: batches took ~1.4x their CPU time. At 0.5 ms the benchmark ran 5-25% faster (3 of 3
-    interleaved runs). Process-wide, so not applied where API threads share the process (`lpa up`)."""
+def hand_the_gil_over_sooner(interval_s: float = 0.0001) -> None:
+    """For a process that is only a pipeline. duckdb-python takes the GIL after every task of a query (to
+    check for Ctrl-C): ~20 times for even a tiny statement, so each of the writer's ~20 statements per batch
+    waits ~20 times for the polling thread to hand the GIL over, each time up to the switch interval. With a
+    GIL-holding thread beside it the writer took 3.78 -> 5.83 s per 200 k messages at 0.5 ms, 13.9 s at the
+    default 5 ms. 0.5 ms gave 5-25% over 5 ms (3 of 3 interleaved runs); 0.1 ms gave +11% over 0.5 ms (mean of
+    8 interleaved pairs, 6 ahead); 0.03 ms was no better than 0.1 ms (more switching). Process-wide, so not
+    applied where API threads share the process (`lpa up`)."""
     sys.setswitchinterval(interval_s)
 
 
