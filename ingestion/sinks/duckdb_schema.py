@@ -80,11 +80,6 @@ def hash_key_sql(*ids: str) -> str:
     return f"md5_number(concat({parts}))"
 
 
-def content_state_key_sql(user: str, batch: str, course: str, content: str) -> str:
-    """content_state's key (`hash_key_sql` of the four ids)."""
-    return hash_key_sql(user, batch, course, content)
-
-
 CONTENT_STATE_DDL = """CREATE TABLE IF NOT EXISTS content_state (
         user_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL, course_id VARCHAR NOT NULL,
         content_id VARCHAR NOT NULL, status BIGINT NOT NULL, last_ets BIGINT NOT NULL,
@@ -97,7 +92,7 @@ COURSE_ACTIVITY_DDL = """CREATE TABLE IF NOT EXISTS course_activity (
 
 _INSERT_CONTENT_STATE = ("INSERT INTO content_state (user_id, batch_id, course_id, content_id, status, last_ets, "
                          "state_key) SELECT user_id, batch_id, course_id, content_id, status, last_ets, "
-                         f"{content_state_key_sql('user_id', 'batch_id', 'course_id', 'content_id')}")
+                         f"{hash_key_sql('user_id', 'batch_id', 'course_id', 'content_id')}")
 _INSERT_COURSE_ACTIVITY = ("INSERT INTO course_activity (user_id, batch_id, course_id, program_id, first_ets, "
                            "last_ets, activity_key) SELECT user_id, batch_id, course_id, program_id, first_ets, "
                            f"last_ets, {hash_key_sql('user_id', 'batch_id', 'course_id')}")

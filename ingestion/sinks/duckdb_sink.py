@@ -161,8 +161,7 @@ class SinkBatch:
         """Every message, whatever its kind: its index, and the partition's next offset moved past it."""
         index = len(self.messages)
         self.messages.append((partition, offset, event_id))
-        if offset >= self.next_offsets.get(partition, 0):
-            self.next_offsets[partition] = offset + 1
+        self.advance(partition, offset + 1)
         return index
 
     def arrow_table(self) -> pa.Table:
