@@ -258,10 +258,12 @@ def test_lpa_up_reports_its_dead_embedded_broker(tmp_path: Path, caplog: pytest.
     try:
         stack.wait_ready(60)
         assert stack.broker is not None
+        pid = stack.broker.pid
         with caplog.at_level(logging.ERROR, logger="lpa.runtime"):
             stack.broker._process.kill()  # type: ignore[union-attr]  # the broker crashes
-            _wait(lambda: any("embedded Kafka broker" in r.getMessage() for r in caplog.records), 30,
-                  "the ERROR log")
+            # This stack's record (its broker's pid): a watcher left by an earlier test may log the same words.
+            _wait(lambda: any("embedded Kafka broker" in r.getMessage() and f"(pid {pid})" in r.getMessage()
+                              for r in caplog.records), 30, "the ERROR log")
         broker = {name: (ok, detail) for name, ok, detail in stack.readiness()}["broker"]
         assert broker[0] is False and "memory" in broker[1]
     finally:
