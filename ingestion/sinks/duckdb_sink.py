@@ -15,7 +15,6 @@ table, where a row_id repeated in the batch keeps its first occurrence and store
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -203,6 +202,49 @@ class SinkResult:
     rows_inserted: int
 
 
+@dataclass(frozen=True)
+class BatchTables:
+    """A SinkBatch as the Arrow tables the writer registers, and the little else it needs. Plain data, so it
+    pickles: the standalone pipeline hands it to its writer process (ingestion/sinks/writer_process.py).
+    `fast` and `nodes` come together: the nodes table holds the hierarchies the `fast` events refer to."""
+
+    source: str
+    messages: int
+    log: pa.Table
+    fast: pa.Table | None = None
+    nodes: pa.Table | None = None
+    tuples: pa.Table | None = None
+    deadletters: pa.Table | None = None
+    replayed: tuple[str, ...] = ()
+    next_offsets: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def deadlettered(self) -> int:
+        return 0 if self.deadletters is None else self.deadletters.num_rows
+
+
+def batch_tables(batch: SinkBatch, node_tables: NodeTables) -> BatchTables:
+    """Everything `DuckDBSink.write_tables` needs from a batch (Python lists turned into columns once)."""
+    return BatchTables(
+        source=batch.source, messages=len(batch), log=batch.log_table(),
+        fast=batch.fast_table() if batch.fast_msg else None,
+        nodes=node_tables.table(batch.courses) if batch.fast_msg else None,
+        tuples=batch.arrow_table() if batch.row_owner else None,
+        deadletters=_deadletters_table(list(batch.deadletters.values())) if batch.deadletters else None,
+        replayed=tuple(sorted(set(batch.replayed))), next_offsets=tuple(sorted(batch.next_offsets.items())))
+
+
+def _deadletters_table(letters: list[DeadLetter]) -> pa.Table:
+    return pa.table({
+        "dl_id": pa.array([x.dl_id for x in letters], pa.string()),
+        "partition": pa.array([x.partition for x in letters], pa.int32()),
+        "offset": pa.array([x.offset for x in letters], pa.int64()),
+        "reason": pa.array([x.reason for x in letters], pa.string()),
+        "detail": pa.array([x.detail for x in letters], pa.string()),
+        "raw": pa.array([x.raw for x in letters], pa.binary()),
+    })
+
+
 class DuckDBSink:
     """Writes SinkBatches into the analytics store. Owns its cursor: one writer per store."""
 
@@ -216,57 +258,56 @@ class DuckDBSink:
         return {int(p): int(o) for p, o in rows}
 
     def write(self, batch: SinkBatch) -> SinkResult:
-        with STATE_WRITE_LOCK:  # see ingestion.sinks.duckdb_state: writers of the state tables take turns
-            return self._write(batch)
+        return self.write_tables(batch_tables(batch, self.node_tables))
 
-    def _write(self, batch: SinkBatch) -> SinkResult:
+    def write_tables(self, tables: BatchTables) -> SinkResult:
+        with STATE_WRITE_LOCK:  # see ingestion.sinks.duckdb_state: writers of the state tables take turns
+            return self._write(tables)
+
+    def _write(self, tables: BatchTables) -> SinkResult:
         now = datetime.now(UTC).replace(tzinfo=None)
         conn = self.conn
         conn.execute("BEGIN TRANSACTION")
         try:
-            rows_inserted, stored = self._insert_rows(batch)
-            self._insert_raw_log(batch, now)
-            self._insert_deadletters(batch, now)
-            if batch.replayed:
+            rows_inserted, stored = self._insert_rows(tables)
+            self._insert_raw_log(tables, now)
+            self._insert_deadletters(tables, now)
+            if tables.replayed:
                 conn.execute("UPDATE deadletters SET replayed_at = ? "
                              "WHERE replayed_at IS NULL AND list_contains(?, dl_id)",
-                             [now, sorted(set(batch.replayed))])
-            for partition, next_offset in sorted(batch.next_offsets.items()):
+                             [now, list(tables.replayed)])
+            for partition, next_offset in tables.next_offsets:
                 conn.execute("INSERT INTO pipeline_offsets VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
                              "next_offset = greatest(pipeline_offsets.next_offset, excluded.next_offset)",
-                             [batch.source, partition, next_offset])
+                             [tables.source, partition, next_offset])
             conn.execute(f"DROP TABLE IF EXISTS {_ROWS_TABLE}; DROP TABLE IF EXISTS {EVENTS_TABLE}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        deadlettered = len(batch.deadletters)
-        return SinkResult(stored=stored, duplicates=len(batch) - stored - deadlettered, deadlettered=deadlettered,
-                          rows_inserted=rows_inserted)
+        deadlettered = tables.deadlettered
+        return SinkResult(stored=stored, duplicates=tables.messages - stored - deadlettered,
+                          deadlettered=deadlettered, rows_inserted=rows_inserted)
 
-    def _insert_rows(self, batch: SinkBatch) -> tuple[int, int]:
+    def _insert_rows(self, tables: BatchTables) -> tuple[int, int]:
         """Folds the batch's rows into the state tables and inserts those not stored yet (usually all).
         Returns (rows inserted, messages with an inserted row); the new rows stay in the temp table
         _ROWS_TABLE for the raw log."""
-        if not batch.row_owner and not batch.fast_msg:
+        relations = [(name, table) for name, table in ((FAST_RELATION, tables.fast), (NODES_RELATION, tables.nodes),
+                                                       (_TUPLES_RELATION, tables.tuples)) if table is not None]
+        if tables.fast is None and tables.tuples is None:
             return 0, 0
         conn = self.conn
         parts: list[str] = []
         registered: list[str] = []
-        tables: list[tuple[str, Callable[[], pa.Table]]] = []
-        if batch.fast_msg:
-            tables += [(FAST_RELATION, batch.fast_table),
-                       (NODES_RELATION, lambda: self.node_tables.table(batch.courses))]
-        if batch.row_owner:
-            tables.append((_TUPLES_RELATION, batch.arrow_table))
         try:
-            for name, make_table in tables:  # each unregistered below once registered, whatever fails after
-                conn.register(name, make_table())
+            for name, table in relations:  # each unregistered below once registered, whatever fails after
+                conn.register(name, table)
                 registered.append(name)
-            if batch.fast_msg:
+            if tables.fast is not None:
                 conn.execute(_CREATE_EVENTS)
                 parts.append(_FAST_PART)
-            if batch.row_owner:
+            if tables.tuples is not None:
                 parts.append(_TUPLES_PART)
             conn.execute(_batch_rows_sql(parts))
         finally:
@@ -284,29 +325,20 @@ class DuckDBSink:
         assert counts is not None
         return int(counts[0]), int(counts[1])
 
-    def _insert_raw_log(self, batch: SinkBatch, now: datetime) -> None:
-        self.conn.register("lpa_batch_log", batch.log_table())
+    def _insert_raw_log(self, tables: BatchTables, now: datetime) -> None:
+        self.conn.register("lpa_batch_log", tables.log)
         try:
-            self.conn.execute(_raw_log_sql(with_rows=bool(batch.row_owner or batch.fast_msg),
-                                           with_events=bool(batch.fast_msg)), [batch.source, now])
+            self.conn.execute(_raw_log_sql(with_rows=tables.fast is not None or tables.tuples is not None,
+                                           with_events=tables.fast is not None), [tables.source, now])
         finally:
             self.conn.unregister("lpa_batch_log")
 
-    def _insert_deadletters(self, batch: SinkBatch, now: datetime) -> None:
-        if not batch.deadletters:
+    def _insert_deadletters(self, tables: BatchTables, now: datetime) -> None:
+        if tables.deadletters is None:
             return
-        letters = list(batch.deadletters.values())
-        table = pa.table({
-            "dl_id": pa.array([x.dl_id for x in letters], pa.string()),
-            "partition": pa.array([x.partition for x in letters], pa.int32()),
-            "offset": pa.array([x.offset for x in letters], pa.int64()),
-            "reason": pa.array([x.reason for x in letters], pa.string()),
-            "detail": pa.array([x.detail for x in letters], pa.string()),
-            "raw": pa.array([x.raw for x in letters], pa.binary()),
-        })
-        self.conn.register("lpa_batch_letters", table)
+        self.conn.register("lpa_batch_letters", tables.deadletters)
         try:
             self.conn.execute('INSERT INTO deadletters SELECT dl_id, ?, partition, "offset", reason, detail, raw, ?, '
-                              "NULL FROM lpa_batch_letters ON CONFLICT DO NOTHING", [batch.source, now])
+                              "NULL FROM lpa_batch_letters ON CONFLICT DO NOTHING", [tables.source, now])
         finally:
             self.conn.unregister("lpa_batch_letters")
