@@ -204,9 +204,10 @@ class SinkResult:
 
 @dataclass(frozen=True)
 class BatchTables:
-    """A SinkBatch as the Arrow tables the writer registers, and the little else it needs. Plain data, so it
-    pickles: the standalone pipeline hands it to its writer process (ingestion/sinks/writer_process.py).
-    `fast` and `nodes` come together: the nodes table holds the hierarchies the `fast` events refer to."""
+    """A SinkBatch as the Arrow tables the writer registers, and the little else it needs: plain data, which
+    benchmarks/ingest_writer.py keeps from a pipeline run to write again. `fast` and `nodes` come together:
+    the nodes table holds the hierarchies the `fast` events refer to (keyed by `id()` of this process's
+    hierarchy objects, so tables made in one process are only meaningful together)."""
 
     source: str
     messages: int
