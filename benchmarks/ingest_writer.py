@@ -6,8 +6,10 @@ Why: the pipeline's rate is bounded by its writer thread (docs/performance.md, s
 measured on synthetic batches read ~35% low. This runs the pipeline in-process on the ingest benchmark's
 events (one Tansu broker, the same generator), keeps the Arrow tables of every batch it commits
 (`batch_tables`: what the writer thread registers), then writes those batches again into fresh stores,
-`--replays` times, timing each SQL statement through a thin connection wrapper. The first pass sets the
-batch sizes the way the pipeline does (the next batch grows while the writer is busy).
+`--replays` times, timing each SQL statement through a thin connection wrapper. The first pass runs with
+the standalone pipeline's process tuning (GC thresholds, 0.1 ms GIL switch interval), so the batch sizes
+follow the writer's pace as they do there. The replays leave out the writer thread's turning of the batch's
+Python lists into Arrow tables (~0.6 s per 200 k messages, made once while recording).
 
 Writes benchmarks/results/ingest_writer.json and prints the statements by total time (minimum over the
 replays). Not a test: numbers depend on the machine.
@@ -32,7 +34,12 @@ import duckdb  # noqa: E402
 from benchmarks.ingest_throughput import COURSES, generate, publish  # noqa: E402
 from ingestion.broker import EmbeddedBroker, ensure_topics  # noqa: E402
 from ingestion.catalog_memory import JsonDirCatalog, MemoryBatches  # noqa: E402
-from ingestion.pipeline import Pipeline, PipelineConfig  # noqa: E402
+from ingestion.pipeline import (  # noqa: E402
+    Pipeline,
+    PipelineConfig,
+    hand_the_gil_over_sooner,
+    tune_gc_for_streaming,
+)
 from ingestion.pipeline_main import writer_threads  # noqa: E402
 from ingestion.sinks.duckdb_conn import open_duckdb  # noqa: E402
 from ingestion.sinks.duckdb_sink import BatchTables, DuckDBSink, SinkResult  # noqa: E402
@@ -79,34 +86,42 @@ def record_batches(n: int, workdir: Path) -> list[BatchTables]:
         ensure_topics(broker.bootstrap, settings)
         publish(broker.bootstrap, settings.raw_topic, lines)
         conn = open_duckdb(workdir / "record.duckdb", threads=writer_threads())
-        batches = MemoryBatches.from_json_dir(catalog_dir)
-        pipeline = Pipeline(PipelineConfig.from_settings(settings, broker.bootstrap, publish_enriched=False),
-                            conn, JsonDirCatalog(catalog_dir), batches, on_metadata_event=batches.apply)
-        recorded: list[BatchTables] = []
-        write_tables = pipeline.sink.write_tables
+        try:
+            batches = MemoryBatches.from_json_dir(catalog_dir)
+            pipeline = Pipeline(PipelineConfig.from_settings(settings, broker.bootstrap, publish_enriched=False),
+                                conn, JsonDirCatalog(catalog_dir), batches, on_metadata_event=batches.apply)
+            recorded: list[BatchTables] = []
+            write_tables = pipeline.sink.write_tables
 
-        def keep_and_write(tables: BatchTables) -> SinkResult:
-            recorded.append(tables)
-            return write_tables(tables)
+            def keep_and_write(tables: BatchTables) -> SinkResult:
+                recorded.append(tables)
+                return write_tables(tables)
 
-        pipeline.sink.write_tables = keep_and_write  # type: ignore[method-assign]
-        pipeline.run_until_idle(timeout_s=3600)
-        pipeline.close()
-        conn.close()
+            pipeline.sink.write_tables = keep_and_write  # type: ignore[method-assign]
+            try:
+                pipeline.run_until_idle(timeout_s=3600)
+            finally:
+                pipeline.close()
+        finally:
+            conn.close()
+    handled = sum(tables.messages for tables in recorded)
+    if handled != n:
+        raise SystemExit(f"the pipeline run committed {handled} of {n} messages: nothing to measure on")
     return recorded
 
 
 def replay(batches: list[BatchTables], path: Path) -> tuple[float, dict[str, float]]:
     """Writes the batches into a fresh store; (seconds in all, seconds per statement)."""
     conn = open_duckdb(path, threads=writer_threads())
-    timed = TimedConnection(conn)
-    sink = DuckDBSink(timed)  # type: ignore[arg-type]
-    start = time.perf_counter()
-    for tables in batches:
-        sink.write_tables(tables)
-    total = time.perf_counter() - start
-    conn.close()
-    return total, dict(timed.seconds)
+    try:
+        timed = TimedConnection(conn)
+        sink = DuckDBSink(timed)  # type: ignore[arg-type]
+        start = time.perf_counter()
+        for tables in batches:
+            sink.write_tables(tables)
+        return time.perf_counter() - start, dict(timed.seconds)
+    finally:
+        conn.close()
 
 
 def main() -> None:
@@ -115,6 +130,8 @@ def main() -> None:
     parser.add_argument("--replays", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "ingest_writer.json")
     args = parser.parse_args()
+    tune_gc_for_streaming()  # as pipeline_main does: the recorded batch sizes follow the writer's pace
+    hand_the_gil_over_sooner()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         batches = record_batches(args.events, workdir)

@@ -206,8 +206,8 @@ class SinkResult:
 class BatchTables:
     """A SinkBatch as the Arrow tables the writer registers, and the little else it needs: plain data, which
     benchmarks/ingest_writer.py keeps from a pipeline run to write again. `fast` and `nodes` come together:
-    the nodes table holds the hierarchies the `fast` events refer to (keyed by `id()` of this process's
-    hierarchy objects, so tables made in one process are only meaningful together)."""
+    the nodes table holds the hierarchies the `fast` events refer to, keyed by `id()` of the hierarchy objects,
+    so one BatchTables' `fast` and `nodes` are only meaningful together."""
 
     source: str
     messages: int
@@ -218,6 +218,10 @@ class BatchTables:
     deadletters: pa.Table | None = None
     replayed: tuple[str, ...] = ()
     next_offsets: tuple[tuple[int, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.fast is None) != (self.nodes is None):
+            raise ValueError("BatchTables needs both `fast` and `nodes`, or neither")
 
     @property
     def deadlettered(self) -> int:
@@ -294,10 +298,10 @@ class DuckDBSink:
         """Folds the batch's rows into the state tables and inserts those not stored yet (usually all).
         Returns (rows inserted, messages with an inserted row); the new rows stay in the temp table
         _ROWS_TABLE for the raw log."""
-        relations = [(name, table) for name, table in ((FAST_RELATION, tables.fast), (NODES_RELATION, tables.nodes),
-                                                       (_TUPLES_RELATION, tables.tuples)) if table is not None]
         if tables.fast is None and tables.tuples is None:
             return 0, 0
+        relations = [(name, table) for name, table in ((FAST_RELATION, tables.fast), (NODES_RELATION, tables.nodes),
+                                                       (_TUPLES_RELATION, tables.tuples)) if table is not None]
         conn = self.conn
         parts: list[str] = []
         registered: list[str] = []
