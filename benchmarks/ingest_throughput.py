@@ -31,12 +31,27 @@ sys.path.insert(0, str(ROOT))
 from ingestion.broker import EmbeddedBroker, ensure_topics  # noqa: E402
 from ingestion.kafka_io import make_consumer, make_producer, topic_partitions  # noqa: E402
 from ingestion.sinks.duckdb_conn import open_duckdb  # noqa: E402
-from lpa.settings import load_settings  # noqa: E402
+from lpa.settings import Settings, load_settings  # noqa: E402
 from tests.fixtures import events as ev  # noqa: E402
 from tests.fixtures.courses import FRACTIONS, simple_course  # noqa: E402
 
 COURSES = [FRACTIONS] + [simple_course(f"do_c{i}", {f"u{i}_{j}": [f"l{i}_{j}_{k}" for k in range(6)]
                                                     for j in range(4)}) for i in range(5)]
+
+
+def bench_settings() -> Settings:
+    """The benchmark's own topics, 4 partitions each."""
+    return load_settings(raw_topic="bench.raw", enriched_topic="bench.enriched",
+                         deadletter_topic="bench.deadletter", topic_partitions=4)
+
+
+def write_catalog(workdir: Path) -> Path:
+    """COURSES as hierarchy files in `workdir`/catalog, as `pipeline_main --catalog-dir` reads them."""
+    catalog_dir = workdir / "catalog"
+    catalog_dir.mkdir()
+    for doc in COURSES:
+        (catalog_dir / f"{doc['identifier']}.json").write_text(json.dumps(doc))
+    return catalog_dir
 
 
 def generate(n: int, seed: int = 7) -> list[bytes]:
@@ -129,11 +144,8 @@ def main() -> None:
     lines = generate(n)
     with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker() as broker:
         workdir = Path(tmp)
-        (workdir / "catalog").mkdir()
-        for doc in COURSES:
-            (workdir / "catalog" / f"{doc['identifier']}.json").write_text(json.dumps(doc))
-        settings = load_settings(raw_topic="bench.raw", enriched_topic="bench.enriched",
-                                 deadletter_topic="bench.deadletter", topic_partitions=4)
+        write_catalog(workdir)
+        settings = bench_settings()
         ensure_topics(broker.bootstrap, settings)
         produce_s = publish(broker.bootstrap, settings.raw_topic, lines)
         bare_before_s = bare_consume(broker.bootstrap, settings.raw_topic, n)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 import duckdb  # noqa: E402
 
-from benchmarks.ingest_throughput import COURSES, generate, publish  # noqa: E402
+from benchmarks.ingest_throughput import bench_settings, generate, publish, write_catalog  # noqa: E402
 from ingestion.broker import EmbeddedBroker, ensure_topics  # noqa: E402
 from ingestion.catalog_memory import JsonDirCatalog, MemoryBatches  # noqa: E402
 from ingestion.pipeline import (  # noqa: E402
@@ -43,7 +43,6 @@ from ingestion.pipeline import (  # noqa: E402
 from ingestion.pipeline_main import writer_threads  # noqa: E402
 from ingestion.sinks.duckdb_conn import open_duckdb  # noqa: E402
 from ingestion.sinks.duckdb_sink import BatchTables, DuckDBSink, SinkResult  # noqa: E402
-from lpa.settings import load_settings  # noqa: E402
 
 
 class TimedConnection:
@@ -76,13 +75,9 @@ def statement_label(sql: str) -> str:
 def record_batches(n: int, workdir: Path) -> list[BatchTables]:
     """The tables of every batch a pipeline run over the benchmark's `n` events committed, in order."""
     lines = generate(n)
-    catalog_dir = workdir / "catalog"
-    catalog_dir.mkdir()
-    for doc in COURSES:
-        (catalog_dir / f"{doc['identifier']}.json").write_text(json.dumps(doc))
+    catalog_dir = write_catalog(workdir)
     with EmbeddedBroker() as broker:
-        settings = load_settings(raw_topic="bench.raw", enriched_topic="bench.enriched",
-                                 deadletter_topic="bench.deadletter", topic_partitions=4)
+        settings = bench_settings()
         ensure_topics(broker.bootstrap, settings)
         publish(broker.bootstrap, settings.raw_topic, lines)
         conn = open_duckdb(workdir / "record.duckdb", threads=writer_threads())
