@@ -15,6 +15,8 @@ table, where a row_id repeated in the batch keeps its first occurrence and store
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -250,6 +252,22 @@ def _deadletters_table(letters: list[DeadLetter]) -> pa.Table:
     })
 
 
+@contextmanager
+def _registered(conn: duckdb.DuckDBPyConnection, relations: dict[str, pa.Table | None]) -> Iterator[None]:
+    """The tables given (None: left out) registered under their names for the block; each one registered is
+    unregistered after it, whatever fails."""
+    registered: list[str] = []
+    try:
+        for name, table in relations.items():
+            if table is not None:
+                conn.register(name, table)
+                registered.append(name)
+        yield
+    finally:
+        for name in registered:
+            conn.unregister(name)
+
+
 class DuckDBSink:
     """Writes SinkBatches into the analytics store. Owns its cursor: one writer per store."""
 
@@ -300,24 +318,16 @@ class DuckDBSink:
         _ROWS_TABLE for the raw log."""
         if tables.fast is None and tables.tuples is None:
             return 0, 0
-        relations = [(name, table) for name, table in ((FAST_RELATION, tables.fast), (NODES_RELATION, tables.nodes),
-                                                       (_TUPLES_RELATION, tables.tuples)) if table is not None]
         conn = self.conn
         parts: list[str] = []
-        registered: list[str] = []
-        try:
-            for name, table in relations:  # each unregistered below once registered, whatever fails after
-                conn.register(name, table)
-                registered.append(name)
+        with _registered(conn, {FAST_RELATION: tables.fast, NODES_RELATION: tables.nodes,
+                                _TUPLES_RELATION: tables.tuples}):
             if tables.fast is not None:
                 conn.execute(_CREATE_EVENTS)
                 parts.append(_FAST_PART)
             if tables.tuples is not None:
                 parts.append(_TUPLES_PART)
             conn.execute(_batch_rows_sql(parts))
-        finally:
-            for name in registered:
-                conn.unregister(name)
         repeats = conn.execute(_REPEATS).fetchone()
         if repeats and repeats[0]:
             conn.execute(_DROP_REPEATS)
@@ -331,19 +341,13 @@ class DuckDBSink:
         return int(counts[0]), int(counts[1])
 
     def _insert_raw_log(self, tables: BatchTables, now: datetime) -> None:
-        self.conn.register("lpa_batch_log", tables.log)
-        try:
+        with _registered(self.conn, {"lpa_batch_log": tables.log}):
             self.conn.execute(_raw_log_sql(with_rows=tables.fast is not None or tables.tuples is not None,
                                            with_events=tables.fast is not None), [tables.source, now])
-        finally:
-            self.conn.unregister("lpa_batch_log")
 
     def _insert_deadletters(self, tables: BatchTables, now: datetime) -> None:
         if tables.deadletters is None:
             return
-        self.conn.register("lpa_batch_letters", tables.deadletters)
-        try:
+        with _registered(self.conn, {"lpa_batch_letters": tables.deadletters}):
             self.conn.execute('INSERT INTO deadletters SELECT dl_id, ?, partition, "offset", reason, detail, raw, ?, '
                               "NULL FROM lpa_batch_letters ON CONFLICT DO NOTHING", [tables.source, now])
-        finally:
-            self.conn.unregister("lpa_batch_letters")
