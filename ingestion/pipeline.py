@@ -34,14 +34,14 @@ from dataclasses import dataclass, field
 
 import duckdb
 import orjson
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.consumer.fetcher import ConsumerRecord
-from kafka.structs import OffsetAndMetadata
+from confluent_kafka import Message
+from kafka import KafkaProducer
 
 from ingestion.enrich import EVENT_NAMESPACE, BatchLookup, CatalogLookup, enrich, event_id_for
 from ingestion.events import BatchEvent, EnrolmentEvent, EventRejected, PlatformEvent, decode_event, validate_event
 from ingestion.fast_enrich import content_state_message, content_state_rows
-from ingestion.kafka_io import make_consumer, make_producer, topic_partitions
+from ingestion.kafka_io import make_producer
+from ingestion.raw_source import RawSource
 from ingestion.schema import COLUMNS
 from ingestion.sinks.duckdb_sink import DeadLetter, DuckDBSink, SinkBatch, SinkResult
 from lpa.settings import Settings
@@ -160,34 +160,33 @@ class Pipeline:
         self.on_metadata_event = on_metadata_event
         self.stats = PipelineStats()
         self.ready = threading.Event()  # set once assigned and positioned: `/readyz` can wait on it
-        self._consumer: KafkaConsumer | None = None
+        self._consumer: RawSource | None = None
         self._producer: KafkaProducer | None = None
-        self._partitions: list[TopicPartition] = []
+        self._partitions: list[int] = []
         self.source = ""
         self._cluster: str | None = None
         self._next: dict[int, int] = {}  # partition -> next offset expected (guards against a lost log)
+        self._cluster_checked_at = 0.0
+        # librdkafka fetches ahead of the polls: since when the messages of the next poll may have been fetched
+        # (the assignment, then each empty poll). The ingest benchmark's span starts there, not at that poll.
+        self._fetching_since = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> Pipeline:
         if self._consumer is not None:
             return self
         cfg = self.config
-        consumer = make_consumer(cfg.bootstrap, group_id=cfg.consumer_group, client_id="lpa-pipeline",
-                                 max_poll_records=cfg.max_poll_records)
+        consumer = RawSource(cfg.bootstrap, cfg.raw_topic, group_id=cfg.consumer_group)
         self._consumer = consumer
         self._producer = make_producer(cfg.bootstrap, client_id="lpa-pipeline")
-        self._partitions = topic_partitions(consumer, cfg.raw_topic)
-        self._cluster = _cluster_id(consumer)
+        self._partitions = consumer.partitions()
+        self._cluster = consumer.cluster_id(timeout_s=10.0)
         log_id = cfg.log_id or self._cluster or "kafka"
         self.source = f"{cfg.raw_topic}@{log_id}"
-        consumer.assign(self._partitions)
         stored = self.sink.load_offsets(self.source)
         self._next = dict(stored)
-        for tp in self._partitions:
-            if tp.partition in stored:
-                consumer.seek(tp, stored[tp.partition])
-            else:
-                consumer.seek_to_beginning(tp)
+        consumer.assign({p: stored.get(p) for p in self._partitions})
+        self._fetching_since = self._cluster_checked_at = time.monotonic()
         # Repairs a crash between the DuckDB commit and the Kafka commit (see module docstring).
         self._commit_kafka({p: o for p, o in stored.items()})
         self.ready.set()
@@ -201,7 +200,7 @@ class Pipeline:
         if producer is not None:
             producer.close(timeout=5)
         if consumer is not None:
-            consumer.close(autocommit=False)
+            consumer.close()
 
     def run(self, stop: threading.Event) -> None:
         """Loop until `stop` is set. Raises (after logging) when it cannot go on without losing events."""
@@ -245,46 +244,52 @@ class Pipeline:
             if refresh is not None:
                 refresh()
         polled_at = time.monotonic()
-        polled = consumer.poll(timeout_ms=self.config.poll_timeout_ms if timeout_ms is None else timeout_ms,
-                               max_records=self.config.max_poll_records)
+        polled = consumer.poll(self.config.poll_timeout_ms if timeout_ms is None else timeout_ms,
+                               self.config.max_poll_records)
         self._check_log(consumer, polled)
         if not polled:
+            self._fetching_since = polled_at
             return 0
         if self.stats.first_poll_at is None:
-            self.stats.first_poll_at = polled_at
+            self.stats.first_poll_at = self._fetching_since
         before = len(batch)
-        for tp in sorted(polled, key=lambda t: t.partition):
-            self._handle_records(polled[tp], batch)
+        for partition in sorted(polled):
+            self._handle_records(polled[partition], batch)
         self._publish(batch, since=before)
         return len(batch) - before
 
-    def _check_log(self, consumer: KafkaConsumer, polled: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+    def _check_log(self, consumer: RawSource, polled: dict[int, list[Message]]) -> None:
         """Stop loudly when the broker's log is not the one we were reading: another cluster id, or a partition
         whose offsets went backwards (a memory-only broker restarted: the client resets to its new, empty log).
-        Going on would silently skip what the lost log held, or mix two logs under one source."""
-        cluster = _cluster_id(consumer)
-        if self._cluster and cluster and cluster != self._cluster:
-            raise BrokerLogLost(f"the broker's cluster id changed from {self._cluster} to {cluster}: a different "
-                                f"or restarted broker; events not yet processed from the old one are lost")
-        for tp in self._partitions:
-            expected = self._next.get(tp.partition)
-            records = polled.get(tp)
+        Going on would silently skip what the lost log held, or mix two logs under one source. The cluster id
+        is asked before every poll's messages are handled (~1 ms against the thousands of messages a busy poll
+        holds) and at most once a second while idle."""
+        now = time.monotonic()
+        if polled or now - self._cluster_checked_at >= 1.0:
+            self._cluster_checked_at = now
+            cluster = consumer.cluster_id()
+            if self._cluster and cluster and cluster != self._cluster:
+                raise BrokerLogLost(f"the broker's cluster id changed from {self._cluster} to {cluster}: a "
+                                    f"different or restarted broker; events not yet processed from the old one "
+                                    f"are lost")
+        topic = self.config.raw_topic
+        for partition in self._partitions:
+            expected = self._next.get(partition)
+            records = polled.get(partition)
             if records:
-                first = records[0].offset
+                first = records[0].offset()
                 if expected is not None and first < expected:
-                    raise BrokerLogLost(f"{tp.topic}/{tp.partition} went back from offset {expected} to {first}: "
+                    raise BrokerLogLost(f"{topic}/{partition} went back from offset {expected} to {first}: "
                                         f"the broker lost its log (a memory-only broker restarted?)")
-                self._next[tp.partition] = records[-1].offset + 1
+                self._next[partition] = records[-1].offset() + 1
             elif expected is not None and not polled:
-                # The log's end as the last fetch answer gave it (no network), and our position: either below
-                # what we already consumed means the log is shorter than it was. Tansu answers a fetch past
-                # the end with an empty batch, not OFFSET_OUT_OF_RANGE, so the high watermark is the witness.
-                position = consumer._subscription.assignment[tp].position  # None while resetting
-                for name, value in (("log end", consumer.highwater(tp)),
-                                    ("position", getattr(position, "offset", position))):
-                    if value is not None and value < expected:
-                        raise BrokerLogLost(f"{tp.topic}/{tp.partition}: {name} went back from offset {expected} "
-                                            f"to {value}: the broker lost its log (a memory-only broker restarted?)")
+                # The log's end as the last fetch answer gave it (no network): below what we already consumed
+                # means the log is shorter than it was. Tansu answers a fetch past the end with an empty batch,
+                # not OFFSET_OUT_OF_RANGE, so the high watermark is the witness.
+                end = consumer.highwater(partition)
+                if end is not None and end < expected:
+                    raise BrokerLogLost(f"{topic}/{partition}: log end went back from offset {expected} to {end}: "
+                                        f"the broker lost its log (a memory-only broker restarted?)")
 
     def _finish(self, batch: SinkBatch, result: SinkResult) -> None:
         self.stats.add(result, batch)
@@ -337,6 +342,8 @@ class Pipeline:
                     raise TimeoutError("pipeline still busy at its deadline")
                 batch = batch or SinkBatch(source=self.source)
                 polled = self._poll_into(batch)
+                if polled:
+                    batch.convert_pending()  # to Arrow here, while the writer is busy, not in the writer
                 collect(wait=False)
                 if not batch:
                     empty += 1
@@ -359,7 +366,7 @@ class Pipeline:
             pending.put(None)
             thread.join(timeout=60)
 
-    def _handle_records(self, records: list[ConsumerRecord], batch: SinkBatch) -> None:
+    def _handle_records(self, records: list[Message], batch: SinkBatch) -> None:
         """One partition's records, in order. Plain content-state events (nearly all messages) take the fast
         path inline, with the lookups bound once; the rest go through `_handle`. Order matters: a batch
         event applied by `_handle` is known to the content-state events after it."""
@@ -369,33 +376,34 @@ class Pipeline:
             return
         catalog, batches, limit = self.catalog, self.batches, self.config.max_event_bytes
         add_fast, handle, accept = batch.add_fast_unordered, self._handle, content_state_message
-        partition = records[0].partition
+        partition = records[0].partition()
         for record in records:
-            raw = record.value
-            if raw is not None and not record.headers and len(raw) <= limit:
+            raw = record.value()
+            if raw is not None and not record.headers() and len(raw) <= limit:
                 message = accept(raw, catalog, batches)
                 if message is not None:
-                    add_fast(partition, record.offset, message)
+                    add_fast(partition, record.offset(), message)
                     continue
                 handle(record, batch, fast_tried=True)
             else:
                 handle(record, batch)
-        batch.advance(partition, records[-1].offset + 1)  # add_fast_unordered left next_offsets to this
+        batch.advance(partition, records[-1].offset() + 1)  # add_fast_unordered left next_offsets to this
 
-    def _handle(self, record: ConsumerRecord, batch: SinkBatch, fast_tried: bool = False) -> None:
-        raw: bytes = record.value or b""
-        replay_of = _header(record, H_REPLAY_OF) if record.headers else None
+    def _handle(self, record: Message, batch: SinkBatch, fast_tried: bool = False) -> None:
+        raw: bytes = record.value() or b""
+        partition, offset = record.partition(), record.offset()
+        replay_of = _header(record, H_REPLAY_OF)
         if len(raw) <= self.config.max_event_bytes and not fast_tried:
             taken = False
             if self.config.publish_enriched:  # the rows are published before the commit: made here
                 rows = content_state_rows(raw, self.catalog, self.batches)
                 if rows is not None:
-                    batch.add_row_tuples(record.partition, record.offset, rows[0], rows[1])
+                    batch.add_row_tuples(partition, offset, rows[0], rows[1])
                     taken = True
             else:  # DuckDB makes the rows in the writer thread (ingestion/sinks/fast_rows.py)
                 message = content_state_message(raw, self.catalog, self.batches)
                 if message is not None:
-                    batch.add_fast(record.partition, record.offset, message)
+                    batch.add_fast(partition, offset, message)
                     taken = True
             if taken:
                 if replay_of:
@@ -407,14 +415,14 @@ class Pipeline:
             event_id = event_id_for(data)
             rows = enrich(event, event_id, self.catalog, self.batches)
         except EventRejected as rejected:
-            letter = DeadLetter(dl_id=deadletter_id(self.source, record.partition, record.offset),
-                                partition=record.partition, offset=record.offset, reason=str(rejected.reason),
+            letter = DeadLetter(dl_id=deadletter_id(self.source, partition, offset),
+                                partition=partition, offset=offset, reason=str(rejected.reason),
                                 detail=rejected.detail, raw=raw)
             batch.add_deadletter(letter, replay_of)
             return
         if isinstance(event, BatchEvent | EnrolmentEvent) and self.on_metadata_event is not None:
             self._apply_metadata(event)
-        batch.add_message(record.partition, record.offset, event_id, rows)
+        batch.add_message(partition, offset, event_id, rows)
         if replay_of:
             batch.replayed.append(replay_of)
 
@@ -467,21 +475,13 @@ class Pipeline:
         if consumer is None or not offsets:
             return
         try:
-            consumer.commit({TopicPartition(self.config.raw_topic, p): OffsetAndMetadata(o, "", -1)
-                             for p, o in offsets.items()})
+            consumer.commit(offsets)
         except Exception as error:  # only `lpa ingest --wait` reads it; the next batch commits again
             log.warning("could not commit offsets to Kafka group %s: %s", self.config.consumer_group, error)
 
 
-def _header(record: ConsumerRecord, name: str) -> str | None:
-    for key, value in record.headers or ():
+def _header(record: Message, name: str) -> str | None:
+    for key, value in record.headers() or ():
         if key == name and value is not None:
             return bytes(value).decode("utf-8", "replace")
     return None
-
-
-def _cluster_id(consumer: KafkaConsumer) -> str | None:
-    # kafka-python exposes the metadata's cluster id only on its client's cluster object.
-    cluster = getattr(getattr(consumer, "_client", None), "cluster", None)
-    value = getattr(cluster, "cluster_id", None)
-    return str(value) if value else None
