@@ -11,7 +11,11 @@ What the pipeline relies on, and how it is kept:
   auto-commit, no offset store); the group's offsets are written only after a DuckDB commit, for
   `lpa ingest --wait`;
 - a lost log (a memory-only broker restarted) must be seen: the broker's cluster id (`cluster_id`) and the
-  log end of each partition from the latest fetch answers (`highwater`, no network);
+  log end of each partition from the latest fetch answers (`highwater`, no network). Asking the cluster id is
+  a metadata request that waits behind the connection's fetch (up to fetch.wait.max.ms, ~100 ms on Tansu),
+  so it is asked when it can have changed: after the client reported a connection error (a restarted broker
+  always cuts the connection first, and librdkafka queues that report before any message fetched after it;
+  `connection_errors`), and every few seconds as a backstop;
 - `poll` returns what librdkafka has queued at once (up to `max_records`), and blocks only while nothing is
   queued: librdkafka's batch consume waits for the full count until its timeout.
 """
@@ -36,6 +40,7 @@ class RawSource:
     def __init__(self, bootstrap: str, topic: str, *, group_id: str, client_id: str = "lpa-pipeline") -> None:
         self.topic = topic
         self._fatal: KafkaError | None = None
+        self.connection_errors = 0  # errors librdkafka reported so far (it retries them itself)
         self._consumer = Consumer({
             "bootstrap.servers": bootstrap, "group.id": group_id, "client.id": client_id,
             "enable.auto.commit": False, "enable.auto.offset.store": False, "auto.offset.reset": "earliest",
@@ -51,6 +56,7 @@ class RawSource:
         # Transport errors (broker down, connection cut) are retried by librdkafka itself: logged only.
         if error.fatal():
             self._fatal = error
+        self.connection_errors += 1
         log.warning("kafka client: %s", error.str())
 
     def partitions(self, timeout_s: float = 10.0) -> list[int]:

@@ -208,9 +208,12 @@ def _tansu(listen: int, advertised: int, cluster_id: str) -> subprocess.Popen[by
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-@pytest.mark.parametrize("same_cluster_id", [True, False], ids=["same-cluster-id", "new-cluster-id"])
-def test_a_restarted_memory_broker_stops_the_pipeline_loudly(tmp_path: Path, same_cluster_id: bool,
+@pytest.mark.parametrize(("same_cluster_id", "new_events"), [(True, 20), (False, 20), (False, 600)],
+                         ids=["same-cluster-id", "new-cluster-id", "new-cluster-id-longer-log"])
+def test_a_restarted_memory_broker_stops_the_pipeline_loudly(tmp_path: Path, same_cluster_id: bool, new_events: int,
                                                              caplog: pytest.LogCaptureFixture) -> None:
+    # With a longer new log the offsets do not go back: only the cluster id (asked after the connection error
+    # the restart caused) tells the logs apart.
     # Clients know only the proxy's address, so the restarted broker (on a fresh port: the old one lingers in
     # TIME_WAIT) is the same address to them, like a broker restarted in place.
     proxy_port, first_port = free_port(), free_port()
@@ -235,12 +238,14 @@ def test_a_restarted_memory_broker_stops_the_pipeline_loudly(tmp_path: Path, sam
         proxy.up()
         wait_for_kafka(bootstrap)
         ensure_topics(bootstrap, settings)
-        _produce(bootstrap, settings.raw_topic, _events(300, 20))
+        _produce(bootstrap, settings.raw_topic, _events(300, new_events))
         with caplog.at_level(logging.ERROR):
             thread.join(timeout=90)
         assert not thread.is_alive(), "the pipeline went on reading the new, empty log"
         assert len(errors) == 1 and isinstance(errors[0], BrokerLogLost), errors
         assert pipeline.stats.last_error and "BrokerLogLost" in pipeline.stats.last_error
+        if new_events > 300:
+            assert "cluster id changed" in pipeline.stats.last_error
         assert any(r.levelno == logging.ERROR and r.name == "ingestion.pipeline" for r in caplog.records)
         conn = open_duckdb(tmp_path / "a.duckdb")
         assert conn.execute("SELECT count(*) FROM raw_log").fetchone()[0] == 300  # nothing of the new log mixed in
