@@ -35,15 +35,14 @@ from dataclasses import dataclass, field
 import duckdb
 import orjson
 from confluent_kafka import Message
-from kafka import KafkaProducer
 
 from ingestion.enrich import EVENT_NAMESPACE, BatchLookup, CatalogLookup, enrich, event_id_for
 from ingestion.events import BatchEvent, EnrolmentEvent, EventRejected, PlatformEvent, decode_event, validate_event
 from ingestion.fast_enrich import content_state_message, content_state_rows
-from ingestion.kafka_io import make_producer
 from ingestion.raw_source import RawSource
 from ingestion.schema import COLUMNS
 from ingestion.sinks.duckdb_sink import DeadLetter, DuckDBSink, SinkBatch, SinkResult
+from ingestion.topic_publisher import TopicPublisher
 from lpa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -164,7 +163,7 @@ class Pipeline:
         self.stats = PipelineStats()
         self.ready = threading.Event()  # set once assigned and positioned: `/readyz` can wait on it
         self._consumer: RawSource | None = None
-        self._producer: KafkaProducer | None = None
+        self._producer: TopicPublisher | None = None
         self._partitions: list[int] = []
         self.source = ""
         self._cluster: str | None = None
@@ -182,7 +181,7 @@ class Pipeline:
         cfg = self.config
         consumer = RawSource(cfg.bootstrap, cfg.raw_topic, group_id=cfg.consumer_group)
         self._consumer = consumer
-        self._producer = make_producer(cfg.bootstrap, client_id="lpa-pipeline")
+        self._producer = TopicPublisher(cfg.bootstrap, client_id="lpa-pipeline")
         self._partitions = consumer.partitions()
         self._cluster = consumer.cluster_id(timeout_s=10.0)
         log_id = cfg.log_id or self._cluster or "kafka"
@@ -202,7 +201,7 @@ class Pipeline:
         consumer, producer = self._consumer, self._producer
         self._consumer = self._producer = None
         if producer is not None:
-            producer.close(timeout=5)
+            producer.close(timeout_s=5)
         if consumer is not None:
             consumer.close()
 
@@ -460,14 +459,14 @@ class Pipeline:
             batch_id_at = COLUMNS.index("batch_id")
             # Rows are in message order: the first row of message `since` onwards is found by bisection.
             for row in batch.rows[bisect.bisect_left(batch.row_owner, since):]:
-                producer.send(cfg.enriched_topic, key=str(row[batch_id_at]).encode(),
-                              value=orjson.dumps(dict(zip(COLUMNS, row, strict=True))))
+                producer.send(cfg.enriched_topic, orjson.dumps(dict(zip(COLUMNS, row, strict=True))),
+                              key=str(row[batch_id_at]).encode())
             sent = True
         now_ms = str(int(time.time() * 1000)).encode()
         for index, letter in batch.deadletters.items():
             if index < since:
                 continue
-            producer.send(cfg.deadletter_topic, key=letter.dl_id.encode(), value=letter.raw, headers=[
+            producer.send(cfg.deadletter_topic, letter.raw, key=letter.dl_id.encode(), headers=[
                 (H_KIND, KIND_DEADLETTER), (H_DL_ID, letter.dl_id.encode()), (H_REASON, letter.reason.encode()),
                 (H_DETAIL, letter.detail.encode()), (H_SOURCE_TOPIC, cfg.raw_topic.encode()),
                 (H_SOURCE_PARTITION, str(letter.partition).encode()), (H_SOURCE_OFFSET, str(letter.offset).encode()),
