@@ -110,17 +110,21 @@ def bare_consume(bootstrap: str, topic: str, n: int) -> float:
 def bare_consume_librdkafka(bootstrap: str, topic: str, n: int) -> float:
     """The pipeline's reader (ingestion/raw_source.py) alone: every message's value, offset and partition."""
     source = RawSource(bootstrap, topic, group_id="bench-bare-librdkafka", client_id="bench-bare")
-    source.assign(dict.fromkeys(source.partitions()))
-    seen = 0
-    start = time.perf_counter()
-    while seen < n:
-        for records in source.poll(1000, 5000).values():
-            for record in records:
-                record.value(), record.offset()
-            seen += len(records)
-    elapsed = time.perf_counter() - start
-    source.close()
-    return elapsed
+    try:
+        source.assign(dict.fromkeys(source.partitions()))
+        seen = 0
+        start = time.perf_counter()
+        while seen < n:
+            polled = source.poll(1000, 5000)
+            if not polled and time.perf_counter() - start > 120:
+                raise SystemExit(f"the bare librdkafka consumer read {seen} of {n} messages in 120 s")
+            for records in polled.values():
+                for record in records:
+                    record.value(), record.offset()
+                seen += len(records)
+        return time.perf_counter() - start
+    finally:
+        source.close()
 
 
 def pipeline_run(bootstrap: str, settings: object, workdir: Path, name: str, enriched: bool) -> tuple[float, dict]:

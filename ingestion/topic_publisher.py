@@ -12,6 +12,7 @@ Settings as `ingestion.kafka_io.make_producer`: acks=all, retries with one reque
 from __future__ import annotations
 
 import logging
+import time
 
 from confluent_kafka import KafkaError, Message, Producer
 
@@ -25,9 +26,13 @@ class PublishError(RuntimeError):
 class TopicPublisher:
     """Queues records and confirms their delivery. Not thread-safe: the pipeline's polling thread owns it."""
 
-    def __init__(self, bootstrap: str, *, client_id: str = "lpa-pipeline") -> None:
+    def __init__(self, bootstrap: str, *, client_id: str = "lpa-pipeline", delivery_timeout_s: float = 55.0) -> None:
+        # A record not delivered within delivery_timeout_s fails with librdkafka's reason, which `flush` (60 s
+        # by default: longer) then reports; a record still queued at the end of `flush` says less.
+        self.delivery_timeout_s = delivery_timeout_s
         self._producer = Producer({
             "bootstrap.servers": bootstrap, "client.id": client_id, "acks": "all", "linger.ms": 10,
+            "message.timeout.ms": int(delivery_timeout_s * 1000),
             "retries": 10, "max.in.flight.requests.per.connection": 1,
             "batch.size": 1024 * 1024, "message.max.bytes": 4 * 1024 * 1024,
             "queue.buffering.max.messages": 1_000_000, "queue.buffering.max.kbytes": 1024 * 1024,
@@ -40,11 +45,15 @@ class TopicPublisher:
 
     def send(self, topic: str, value: bytes, key: bytes | None = None,
              headers: list[tuple[str, bytes]] | None = None) -> None:
+        deadline = time.monotonic() + self.delivery_timeout_s
         while True:
             try:
                 self._producer.produce(topic, value=value, key=key, headers=headers, on_delivery=self._on_delivery)
                 return
             except BufferError:  # the local queue is full: let librdkafka deliver some, then queue again
+                if time.monotonic() > deadline:
+                    raise PublishError(f"the producer's queue stayed full for {self.delivery_timeout_s:.0f} s "
+                                       f"(is the broker reachable?)") from None
                 self._producer.poll(0.1)
 
     def flush(self, timeout_s: float = 60.0) -> None:

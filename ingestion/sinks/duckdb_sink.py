@@ -92,10 +92,10 @@ class DeadLetter:
 class SinkBatch:
     """What one poll batch produced. `row_owner[i]` is the index in `messages` of the message of row i.
 
-    Rows are tuples in `COLUMNS` order; they are turned into columns once, at write time (`arrow_table`),
-    which costs a fraction of appending to one list per column. Accepted content-state events are kept as
-    `fast_*` columns (message index, canonical JSON, program id, id of the hierarchy) for DuckDB to make
-    their rows; `courses` holds those hierarchies."""
+    Rows are tuples in `COLUMNS` order; they are turned into columns poll by poll (`convert_pending`, in the
+    pipeline's polling thread) or at write time, which costs a fraction of appending to one list per column.
+    Accepted content-state events are kept as `fast_*` columns (message index, canonical JSON, program id, id
+    of the hierarchy) for DuckDB to make their rows; `courses` holds those hierarchies."""
 
     source: str
     rows: list[tuple[object, ...]] = field(default_factory=list)

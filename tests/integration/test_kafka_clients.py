@@ -8,9 +8,10 @@ import socket
 import time
 
 import pytest
+from kafka import TopicPartition
 
 from ingestion.broker import EmbeddedBroker, ensure_topics
-from ingestion.kafka_io import make_producer
+from ingestion.kafka_io import make_consumer, make_producer
 from ingestion.raw_source import RawSource
 from ingestion.topic_publisher import PublishError, TopicPublisher
 from lpa.settings import load_settings
@@ -55,7 +56,18 @@ def test_the_reader_starts_at_the_offsets_given_and_knows_the_log_end(broker: Em
         assert sorted(o for p, o, _ in seen if p == 0) == list(range(10, 15))
         assert sorted(o for p, o, _ in seen if p == 1) == list(range(15))
         assert source.highwater(0) == 15 and source.highwater(1) == 15
-        source.commit({0: 15, 1: 15})  # the group offsets `lpa ingest --wait` reads
+        source.commit({0: 15, 1: 12})  # the group offsets `lpa ingest --wait` reads (committed asynchronously)
+        watcher = make_consumer(broker.bootstrap, group_id="clients-test")
+        try:
+            deadline = time.monotonic() + 20
+            committed: tuple[int | None, int | None] = (None, None)
+            while committed != (15, 12) and time.monotonic() < deadline:
+                source.poll(100, 10)  # serves the commit's callback
+                committed = (watcher.committed(TopicPartition("clients.raw", 0)),
+                             watcher.committed(TopicPartition("clients.raw", 1)))
+            assert committed == (15, 12)
+        finally:
+            watcher.close()
     finally:
         source.close()
 
@@ -89,8 +101,17 @@ def test_the_publisher_delivers_with_headers(broker: EmbeddedBroker) -> None:
         source.close()
 
 
-def test_undelivered_records_make_flush_raise() -> None:
+def test_records_still_queued_make_flush_raise() -> None:
     publisher = TopicPublisher(f"127.0.0.1:{_closed_port()}")
     publisher.send("clients.out", b"lost?")
-    with pytest.raises(PublishError, match="1 record"):
+    with pytest.raises(PublishError, match="1 record.s. still queued"):
         publisher.flush(timeout_s=1.0)
+
+
+def test_failed_deliveries_make_flush_raise_with_the_reason() -> None:
+    publisher = TopicPublisher(f"127.0.0.1:{_closed_port()}", delivery_timeout_s=0.5)
+    publisher.send("clients.out", b"lost?")
+    publisher.send("clients.out", b"lost too?")
+    with pytest.raises(PublishError, match=r"0 record\(s\) still queued .* and 2 failed, e.g. clients.out: "):
+        publisher.flush(timeout_s=10.0)
+    publisher.flush(timeout_s=1.0)  # reported once: nothing left afterwards

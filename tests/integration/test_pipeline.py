@@ -19,6 +19,7 @@ from ingestion.events import PlatformEvent
 from ingestion.kafka_io import make_consumer, make_producer, read_to_end, topic_partitions
 from ingestion.pipeline import H_REASON, H_SOURCE_OFFSET, Pipeline, PipelineConfig, PipelineError
 from ingestion.sinks.duckdb_conn import open_duckdb
+from ingestion.topic_publisher import PublishError, TopicPublisher
 from lpa.cli import main
 from lpa.settings import Settings
 from tests.fixtures import events as ev
@@ -218,3 +219,24 @@ def _wait_for(condition: Callable[[], bool], timeout_s: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.1)
+
+
+def test_a_batch_whose_records_were_not_delivered_is_not_committed(lpa_settings: Settings,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = open_duckdb(":memory:")
+    _publish(lpa_settings, [ev.line(ev.content_state(contents=[("do_leaf_1", 2)])), b"{not json"])
+
+    def undelivered(self: TopicPublisher, timeout_s: float = 60.0) -> None:
+        raise PublishError("0 record(s) still queued after 60 s and 1 failed, e.g. lpa.deadletter: broker down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(TopicPublisher, "flush", undelivered)
+        failing = _pipeline(lpa_settings, conn)
+        with pytest.raises(PublishError):
+            failing.process_available(timeout_ms=5000)
+        failing.close()
+    for table in ("raw_log", "enriched_events", "deadletters", "pipeline_offsets"):
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table  # noqa: S608
+    stats = _pipeline(lpa_settings, conn).run_until_idle()  # the next start publishes and stores them once
+    assert (stats.stored, stats.deadlettered) == (1, 1)
+    assert conn.execute("SELECT count(*) FROM raw_log").fetchone() == (2,)
