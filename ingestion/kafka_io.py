@@ -1,11 +1,13 @@
-"""Kafka clients with the settings this project relies on, and small helpers around them.
+"""kafka-python clients with the settings this project relies on, and small helpers around them: for
+`lpa ingest` (publish, then watch the pipeline's group offsets), `lpa deadletter` (read, replay), the topic
+set-up and the benchmark's bare consumer. The pipeline itself reads and publishes with librdkafka
+(ingestion/raw_source.py, ingestion/topic_publisher.py), with the same choices.
 
 Why these settings (kafka-python 2.x against Tansu or a real cluster):
-- consumers never auto-commit: the pipeline's offsets live in DuckDB, committed with the rows; the Kafka
-  group offset is written only after that commit, for `lpa ingest --wait` to read;
+- consumers never auto-commit and are assigned partitions manually (no group join: it takes ~5 s on Tansu);
+  a group id only names whose committed offsets to read;
 - big fetches (max_poll_records, fetch sizes): per-request overhead dominates small JSON events;
-- producers use acks="all" and are flushed before the DuckDB commit that depends on them.
-- Partitions are assigned manually (no group join: it takes ~5 s on Tansu and the embedded sink is one writer).
+- producers use acks="all", with one request in flight (a partition's order survives a retry).
 """
 
 from __future__ import annotations
@@ -27,12 +29,11 @@ def make_producer(bootstrap: str, *, client_id: str = "lpa", linger_ms: int = 10
     )
 
 
-def make_consumer(bootstrap: str, *, group_id: str | None = None, client_id: str = "lpa",
-                  max_poll_records: int = MAX_POLL_RECORDS) -> KafkaConsumer:
+def make_consumer(bootstrap: str, *, group_id: str | None = None, client_id: str = "lpa") -> KafkaConsumer:
     """An unsubscribed consumer for manual assign(); group_id only names where offsets get committed."""
     return KafkaConsumer(
         bootstrap_servers=bootstrap, client_id=client_id, group_id=group_id, enable_auto_commit=False,
-        auto_offset_reset="earliest", max_poll_records=max_poll_records,
+        auto_offset_reset="earliest", max_poll_records=MAX_POLL_RECORDS,
         fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=16 * 1024 * 1024,
         fetch_min_bytes=1, fetch_max_wait_ms=100, receive_buffer_bytes=4 * 1024 * 1024,
         # A fetch answer is one network frame: allow it to be as large as the fetch we ask for (default 1 MB).

@@ -1,11 +1,11 @@
 """The pipeline's reader of the raw topic: confluent-kafka (librdkafka), positioned by the offsets in DuckDB.
 
 Why not kafka-python here (it stays for `lpa ingest` and the dead-letter tools; the pipeline publishes with
-ingestion/topic_publisher.py): kafka-python
-parses every fetched record in Python, ~7 us per message under the GIL that the pipeline's enriching thread
-and the DuckDB writer's calls share. librdkafka fetches and parses in its own C threads and prefetches while
-the pipeline works, so a message costs the pipeline's Python a few C calls. Measured on the embedded broker:
-a bare librdkafka consumer reads ~0.8 M messages/s where kafka-python reads ~0.1 M.
+ingestion/topic_publisher.py): kafka-python parses every fetched record in Python, ~7 us per message under
+the GIL that the pipeline's enriching thread and the DuckDB writer's calls share. librdkafka fetches and
+parses in its own C threads and prefetches while the pipeline works, so a message costs the pipeline's
+Python a few C calls. Measured on the embedded broker: a bare librdkafka consumer reads ~0.8 M messages/s
+where kafka-python reads ~0.1 M.
 
 What the pipeline relies on, and how it is kept:
 - offsets: partitions are assigned manually at the offsets stored with the rows (no group join, no
@@ -63,7 +63,6 @@ class RawSource:
         self._metadata = Consumer({"bootstrap.servers": bootstrap, "group.id": group_id,
                                    "client.id": f"{client_id}-metadata", "enable.auto.commit": False},
                                   logger=logging.getLogger("ingestion.librdkafka"))
-        self._partitions: list[int] = []
 
     def _on_error(self, error: KafkaError) -> None:
         # Transport errors (broker down, connection cut) are retried by librdkafka itself: logged only.
@@ -103,7 +102,6 @@ class RawSource:
 
     def assign(self, offsets: dict[int, int | None]) -> None:
         """Reads each partition from its offset (None: from the beginning)."""
-        self._partitions = sorted(offsets)
         self._consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING if o is None else o)
                                for p, o in sorted(offsets.items())])
 
