@@ -8,6 +8,7 @@ import socket
 import time
 
 import pytest
+from confluent_kafka import Message
 from kafka import TopicPartition
 
 from ingestion.broker import EmbeddedBroker, ensure_topics
@@ -31,13 +32,14 @@ def broker() -> EmbeddedBroker:
         yield running
 
 
-def _read_all(source: RawSource, expected: int) -> list[tuple[int, int, bytes]]:
-    seen: list[tuple[int, int, bytes]] = []
+def _read_all(source: RawSource, expected: int) -> list[Message]:
+    """What `source.poll` returns until `expected` messages came (or 30 s passed), each under its partition."""
+    seen: list[Message] = []
     deadline = time.monotonic() + 30
     while len(seen) < expected and time.monotonic() < deadline:
         for partition, records in source.poll(500, 1000).items():
             assert all(r.partition() == partition for r in records)
-            seen.extend((partition, r.offset(), r.value()) for r in records)
+            seen.extend(records)
     return seen
 
 
@@ -52,7 +54,7 @@ def test_the_reader_starts_at_the_offsets_given_and_knows_the_log_end(broker: Em
         assert source.partitions() == [0, 1]
         assert source.cluster_id()
         source.assign({0: 10, 1: None})
-        seen = _read_all(source, 20)
+        seen = [(r.partition(), r.offset(), r.value()) for r in _read_all(source, 20)]
         assert sorted(o for p, o, _ in seen if p == 0) == list(range(10, 15))
         assert sorted(o for p, o, _ in seen if p == 1) == list(range(15))
         assert source.highwater(0) == 15 and source.highwater(1) == 15
@@ -90,11 +92,7 @@ def test_the_publisher_delivers_with_headers(broker: EmbeddedBroker) -> None:
     source = RawSource(broker.bootstrap, "clients.out", group_id="clients-test")
     try:
         source.assign(dict.fromkeys(source.partitions()))
-        seen = []
-        deadline = time.monotonic() + 30
-        while len(seen) < 100 and time.monotonic() < deadline:
-            for records in source.poll(500, 1000).values():
-                seen.extend((r.value(), r.headers()) for r in records)
+        seen = [(r.value(), r.headers()) for r in _read_all(source, 100)]
         assert sorted(v for v, _ in seen) == sorted(f"v{i}".encode() for i in range(100))
         assert all(h == [("lpa.kind", b"deadletter")] for _, h in seen)
     finally:
